@@ -1,0 +1,1 @@
+"""Models of the documents app: arrive with their own issue."""

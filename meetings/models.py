@@ -1,0 +1,1 @@
+"""Models of the meetings app: arrive with their own issue."""

@@ -1,0 +1,1 @@
+"""The audit trail (filled in by the audit work package)."""

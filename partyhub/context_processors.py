@@ -1,0 +1,5 @@
+"""Template context every page needs (navigation, unread counter)."""
+
+
+def layout(request):
+    return {}
