@@ -110,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "partyhub.context_processors.layout",
+                "partyhub.context_processors.notifications",
             ],
         },
     }

@@ -1,0 +1,1 @@
+"""Reads that depend on who is asking (roles, visible organizations and members)."""
