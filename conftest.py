@@ -5,3 +5,36 @@ import os
 os.environ.setdefault("PARTYHUB_EMBEDDED", "true")
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls from tests stay synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _redis_reachable() -> bool:
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def pytest_runtest_setup(item):
+    """Tests marked `postgres` or `redis` skip with a reason without the service — and fail in CI instead."""
+    import pytest
+    from django.db import connection
+
+    needs = []
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        needs.append("PostgreSQL (set DATABASE_URL)")
+    if item.get_closest_marker("redis") and not _redis_reachable():
+        needs.append("Redis (set REDIS_URL)")
+    if needs:
+        message = "needs " + " and ".join(needs)
+        if _in_ci():
+            pytest.fail(f"{message}: CI must provide it, so this test may not be skipped", pytrace=False)
+        pytest.skip(message)

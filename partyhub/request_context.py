@@ -19,16 +19,22 @@ _current: ContextVar[Actor | None] = ContextVar("partyhub_actor", default=None)
 
 
 def client_ip(request) -> str | None:
-    """The client address. Behind nginx the proxy sets REMOTE_ADDR via X-Real-IP (see deploy/nginx.conf)."""
+    """The client address: REMOTE_ADDR, or nginx's X-Real-IP when PARTYHUB_TRUST_X_REAL_IP is on."""
+    from django.conf import settings
+
+    if settings.PARTYHUB_TRUST_X_REAL_IP and request.META.get("HTTP_X_REAL_IP"):
+        return request.META["HTTP_X_REAL_IP"].strip() or None
     return request.META.get("REMOTE_ADDR") or None
-
-
 
 
 def bind(request) -> Token:
     # request.user is resolved lazily by AuthenticationMiddleware; read it when the audit asks.
     return _current.set(
-        Actor(user=_RequestUser(request), ip_address=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:300])
+        Actor(
+            user=_RequestUser(request),
+            ip_address=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+        )
     )
 
 
@@ -60,7 +66,11 @@ def acting_as(user, ip_address: str | None = None):
     """For services called outside a request (tasks, commands): ``with acting_as(user): ...``."""
     outer = _current.get()
     token = _current.set(
-        Actor(user=user, ip_address=ip_address or (outer.ip_address if outer else None), user_agent=outer.user_agent if outer else "")
+        Actor(
+            user=user,
+            ip_address=ip_address or (outer.ip_address if outer else None),
+            user_agent=outer.user_agent if outer else "",
+        )
     )
     try:
         yield

@@ -122,7 +122,7 @@ if EMBEDDED:
     _default_db = f"sqlite:///{VAR_DIR / 'partyhub.sqlite3'}"
 else:
     _default_db = ""
-_db_url = env.str("DATABASE_URL", default=_default_db)
+_db_url = env.str("DATABASE_URL", default="") or _default_db
 if not _db_url:
     raise ImproperlyConfigured("DATABASE_URL is not set (see README.md).")
 DATABASES = {"default": env.db_url_config(_db_url)}
@@ -186,7 +186,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("PARTYHUB_LOGIN_COOLOFF_MINUTES", 
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# Behind nginx (docker-compose) the client address arrives in X-Real-IP; trust it only when told to.
+PARTYHUB_TRUST_X_REAL_IP = env.bool("PARTYHUB_TRUST_X_REAL_IP", default=False)
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_REAL_IP", "REMOTE_ADDR"] if PARTYHUB_TRUST_X_REAL_IP else ["REMOTE_ADDR"]
 AXES_VERBOSE = False
 
 OTP_TOTP_ISSUER = "PartyHub"
