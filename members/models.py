@@ -123,9 +123,7 @@ class Member(models.Model):
         related_name="members",
         help_text=_("The cell (or organization) where the member attends party activities."),
     )
-    status = models.CharField(
-        _("status"), max_length=20, choices=MemberStatus.choices, default=MemberStatus.OFFICIAL
-    )
+    status = models.CharField(_("status"), max_length=20, choices=MemberStatus.choices, default=MemberStatus.OFFICIAL)
     party_card_number = models.CharField(_("party card number"), max_length=20, blank=True)
     admission_date = models.DateField(_("date of admission"), null=True, blank=True)
     user = models.OneToOneField(
