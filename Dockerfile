@@ -18,8 +18,8 @@ COPY requirements/base.txt requirements/base.txt
 RUN pip install -r requirements/base.txt
 
 COPY package.json package-lock.json ./
-COPY scripts/build_vendor.mjs scripts/build_vendor.mjs
-RUN npm ci --no-audit --no-fund --loglevel=error && node scripts/build_vendor.mjs && rm -rf node_modules
+COPY scripts/build_vendor.py scripts/build_vendor.py
+RUN python scripts/build_vendor.py && rm -rf node_modules
 
 COPY . .
 RUN for po in locale/*/LC_MESSAGES/django.po; do msgfmt --check-format -o "${po%.po}.mo" "$po"; done \

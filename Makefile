@@ -43,9 +43,8 @@ deps: $(VENV)/.stamp-base
 deps-dev: $(VENV)/.stamp-dev
 
 ## Front-end libraries from the npm lock file, copied into static/vendor (never a CDN)
-static/vendor/.stamp: package.json package-lock.json scripts/build_vendor.mjs
-	npm ci --no-audit --no-fund --loglevel=error
-	node scripts/build_vendor.mjs
+static/vendor/.stamp: package.json package-lock.json scripts/build_vendor.py
+	$(PYTHON) scripts/build_vendor.py
 	touch $@
 
 assets: static/vendor/.stamp

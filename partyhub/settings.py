@@ -13,6 +13,7 @@ Every variable is listed in README.md.
 from __future__ import annotations
 
 import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,7 +24,8 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-EMBEDDED = env.bool("PARTYHUB_EMBEDDED", default=False)
+# Test runs (pytest imports these settings before any conftest can set a variable) are embedded too.
+EMBEDDED = env.bool("PARTYHUB_EMBEDDED", default="pytest" in sys.modules)
 VAR_DIR = Path(env.str("PARTYHUB_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=EMBEDDED)
@@ -53,7 +55,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PUBLIC_BASE_URL = env.str("PARTYHUB_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin, with a second factor enforced (partyhub/admin_site.py).
+    "partyhub.admin_site.PartyHubAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -185,7 +188,8 @@ AXES_FAILURE_LIMIT = env.int("PARTYHUB_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("PARTYHUB_LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# A translated page (registration/locked_out.html) answered with HTTP 429.
+AXES_LOCKOUT_CALLABLE = "partyhub.auth_views.lockout_response"
 # Behind nginx (docker-compose) the client address arrives in X-Real-IP; trust it only when told to.
 PARTYHUB_TRUST_X_REAL_IP = env.bool("PARTYHUB_TRUST_X_REAL_IP", default=False)
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_REAL_IP", "REMOTE_ADDR"] if PARTYHUB_TRUST_X_REAL_IP else ["REMOTE_ADDR"]
@@ -254,6 +258,10 @@ STORAGES = {
 # Served through nginx's internal location (X-Accel-Redirect) instead of by Python when set.
 PARTYHUB_X_ACCEL_PREFIX = env.str("PARTYHUB_X_ACCEL_PREFIX", default="")
 PARTYHUB_UPLOAD_MAX_BYTES = env.int("PARTYHUB_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+# Office documents are zip archives: limits checked from the zip directory before anything is decompressed.
+PARTYHUB_ARCHIVE_MAX_MEMBERS = env.int("PARTYHUB_ARCHIVE_MAX_MEMBERS", default=5000)
+PARTYHUB_ARCHIVE_MAX_UNCOMPRESSED_BYTES = env.int("PARTYHUB_ARCHIVE_MAX_UNCOMPRESSED_BYTES", default=300 * 1024 * 1024)
+PARTYHUB_ARCHIVE_MAX_RATIO = env.int("PARTYHUB_ARCHIVE_MAX_RATIO", default=100)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

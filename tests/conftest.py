@@ -125,3 +125,96 @@ def outsider(org_tree):
 @pytest.fixture
 def admin_user(db):
     return UserFactory(username="admin", is_staff=True, is_superuser=True)
+
+
+# --- Celery (notifications/queue work package) -------------------------------------------------------
+
+
+def _celery_conf_swap(app, **changes):
+    """Change the Celery app's configuration, dropping its broker connection pool; returns the old values."""
+    saved = {key: app.conf[key] for key in changes}
+    app.conf.update(changes)
+    # Forget the connections made with the old settings (app.close() would also unregister the app).
+    app._pool = None
+    amqp = app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
+    return saved
+
+
+@pytest.fixture
+def celery_eager():
+    """Tasks run inline (as in the embedded mode), whatever REDIS_URL says."""
+    from partyhub.celery import app
+
+    saved = _celery_conf_swap(app, task_always_eager=True, task_eager_propagates=True)
+    yield app
+    _celery_conf_swap(app, **saved)
+
+
+@pytest.fixture
+def celery_broker_down():
+    """A broker nobody listens on: handing a task over fails at once, like Redis being down."""
+    from partyhub.celery import app
+
+    saved = _celery_conf_swap(app, broker_url="redis://127.0.0.1:1/0", task_always_eager=False)
+    yield app
+    _celery_conf_swap(app, **saved)
+
+
+@pytest.fixture
+def celery_redis_worker(transactional_db):
+    """A real Celery worker (solo pool, in a thread) consuming from the Redis named by REDIS_URL.
+
+    Mark the test ``@pytest.mark.redis`` so it skips (with a reason) when Redis is not reachable.
+    """
+    from celery.contrib.testing.worker import start_worker
+    from django.conf import settings
+
+    from partyhub.celery import app
+
+    url = os.environ.get("REDIS_URL") or settings.REDIS_URL or "redis://127.0.0.1:6379/1"
+    saved = _celery_conf_swap(app, broker_url=url, task_always_eager=False, result_backend=None)
+    app.control.purge()  # messages other tests queued without a worker
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10):
+            yield app
+    finally:
+        _celery_conf_swap(app, **saved)
+
+
+def wait_for(predicate, timeout: float = 15.0, interval: float = 0.05):
+    """Poll until ``predicate()`` is truthy (for work done by another thread); returns its last value."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+@pytest.fixture
+def ui_vietnamese_catalogue(tmp_path, settings):
+    """The UI's Vietnamese messages (locale/pending/ui.po) compiled into a catalogue ahead of the project's,
+    so pages can be checked in Vietnamese before the fragments are merged into locale/vi."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    msgfmt = shutil.which("msgfmt")
+    if msgfmt is None:
+        pytest.skip("needs gettext's msgfmt (Debian package gettext)")
+    header = (
+        'msgid ""\nmsgstr ""\n'
+        '"Content-Type: text/plain; charset=UTF-8\\n"\n'
+        '"Plural-Forms: nplurals=1; plural=0;\\n"\n\n'
+    )
+    po = tmp_path / "ui.po"
+    fragment = Path(settings.BASE_DIR) / "locale" / "pending" / "ui.po"
+    po.write_text(header + fragment.read_text(encoding="utf-8"), encoding="utf-8")
+    target = tmp_path / "locale" / "vi" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    subprocess.run([msgfmt, "--check-format", "-o", str(target / "django.mo"), str(po)], check=True)
+    settings.LOCALE_PATHS = [tmp_path / "locale", *settings.LOCALE_PATHS]
