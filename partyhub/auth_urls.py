@@ -8,9 +8,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import views as django_auth_views
-from django.contrib.auth.decorators import login_not_required
 from django.urls import path
-from django.views.i18n import set_language
 
 from . import auth_views
 
@@ -52,7 +50,4 @@ urlpatterns = [
     ),
     path("two-factor/", auth_views.two_factor_setup, name="two_factor_setup"),
     path("two-factor/remove/", auth_views.two_factor_remove, name="two_factor_remove"),
-    # The language switch of public pages (sign-in, password reset): Django's set_language, open to
-    # visitors who are not signed in. Signed-in pages post to the same view at /i18n/setlang/.
-    path("language/", login_not_required(set_language), name="set_language_public"),
 ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
+from django.utils import translation
 
 from . import request_context
 
@@ -33,3 +35,36 @@ class RequestContextMiddleware:
             return self.get_response(request)
         finally:
             request_context.reset(token)
+
+
+class LanguageMiddleware:
+    """Vietnamese unless chosen: the language cookie (set by the language switch), else the signed-in user's
+    preferred language, else Vietnamese. The browser's Accept-Language is ignored on purpose: many tablets
+    and phones in the communes are set to English while their users expect the Vietnamese interface.
+
+    Sits after AuthenticationMiddleware so it can read the user's preference."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.supported = {code for code, _name in settings.LANGUAGES}
+
+    def choose(self, request) -> str:
+        cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if cookie in self.supported:
+            return cookie
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.preferred_language in self.supported:
+            return user.preferred_language
+        return settings.LANGUAGE_CODE
+
+    def __call__(self, request):
+        language = self.choose(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        patch = response.headers.get("Vary", "")
+        if "cookie" not in patch.lower():
+            response.headers["Vary"] = f"{patch}, Cookie" if patch else "Cookie"
+        translation.deactivate()
+        return response

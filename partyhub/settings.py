@@ -83,11 +83,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "partyhub.middleware.LanguageMiddleware",
     "partyhub.middleware.LoginRequiredMiddleware",
     "partyhub.middleware.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -14,7 +14,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("partyhub.auth_urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("notifications/", include("partyhub.notification_urls")),
     path("files/", include("partyhub.file_urls")),
     path("members/", include("members.urls")),

@@ -30,7 +30,6 @@ PUBLIC_NAMES = {
     "password_reset_confirm",
     "password_reset_complete",
     "set_language",  # Django marks it public; it only sets the language cookie
-    "set_language_public",
     "healthz",
 }
 PUBLIC_PREFIXES = (settings.STATIC_URL,)

@@ -87,8 +87,8 @@ def test_language_switch_to_english_and_back(client, clerk):
 
 def test_language_switch_on_the_sign_in_page(client):
     page = client.get(reverse("login")).content.decode()
-    assert f'action="{reverse("set_language_public")}"' in page
-    response = client.post(reverse("set_language_public"), {"language": "en", "next": reverse("login")})
+    assert f'action="{reverse("set_language")}"' in page
+    response = client.post(reverse("set_language"), {"language": "en", "next": reverse("login")})
     assert response.status_code == 302
     assert response.url == reverse("login")
     html = client.get(reverse("login")).content.decode()
@@ -97,7 +97,7 @@ def test_language_switch_on_the_sign_in_page(client):
 
 
 def test_language_switch_refuses_a_forged_next(client):
-    response = client.post(reverse("set_language_public"), {"language": "en", "next": "https://evil.example/"})
+    response = client.post(reverse("set_language"), {"language": "en", "next": "https://evil.example/"})
     assert response.status_code == 302
     assert "evil.example" not in response.url
 
