@@ -106,12 +106,43 @@ class Sex(models.TextChoices):
 
 
 class MemberStatus(models.TextChoices):
+    """Standing in the party. The terminal ones keep the record for history."""
+
     PROBATIONARY = "probationary", _("Probationary")
     OFFICIAL = "official", _("Official")
+    TRANSFERRED_OUT = "transferred_out", _("Transferred out")
+    EXPELLED = "expelled", _("Expelled")
+    REMOVED = "removed", _("Removed from the rolls")
+    RESIGNED = "resigned", _("Left the party")
+    DECEASED = "deceased", _("Deceased")
+
+
+#: Statuses of people who are party members of the organization now.
+CURRENT_STATUSES = (MemberStatus.PROBATIONARY, MemberStatus.OFFICIAL)
+
+
+class MemberActivity(models.TextChoices):
+    """How a current member takes part in party life."""
+
+    ACTIVE = "active", _("Active")
+    EXEMPTED = "exempted", _("Exempted from work and activities")
+    TEMPORARY_OUT = "temporary_out", _("Temporarily attending elsewhere")
+    TEMPORARY_IN = "temporary_in", _("Attending here temporarily")
+    SUSPENDED = "suspended", _("Suspended")
+
+
+class TheoryLevel(models.TextChoices):
+    """Political theory level (lý luận chính trị)."""
+
+    NONE = "", _("None")
+    ELEMENTARY = "elementary", _("Elementary")
+    INTERMEDIATE = "intermediate", _("Intermediate")
+    ADVANCED = "advanced", _("Advanced")
+    BACHELOR = "bachelor", _("Bachelor of political science")
 
 
 class Member(models.Model):
-    """A party member. Minimal here; the registry issue extends it."""
+    """A party member: the record of domain.md §4. Written only through ``members.services``."""
 
     full_name = models.CharField(_("full name"), max_length=150)
     sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices, blank=True)
@@ -125,7 +156,59 @@ class Member(models.Model):
     )
     status = models.CharField(_("status"), max_length=20, choices=MemberStatus.choices, default=MemberStatus.OFFICIAL)
     party_card_number = models.CharField(_("party card number"), max_length=20, blank=True)
-    admission_date = models.DateField(_("date of admission"), null=True, blank=True)
+    admission_date = models.DateField(
+        _("date of admission"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The date of the admission decision (the first one, for a readmitted member): party age counts from it."
+        ),
+    )
+    # --- identity (domain.md §4) ---
+    other_names = models.CharField(_("other names"), max_length=150, blank=True)
+    birthplace = models.CharField(_("place of birth"), max_length=200, blank=True)
+    home_town = models.CharField(_("home town"), max_length=200, blank=True)
+    permanent_address = models.CharField(_("permanent address"), max_length=300, blank=True)
+    current_address = models.CharField(_("current address"), max_length=300, blank=True)
+    ethnicity = models.CharField(_("ethnicity"), max_length=50, blank=True, default="Kinh")
+    religion = models.CharField(_("religion"), max_length=50, blank=True)
+    occupation = models.CharField(_("occupation"), max_length=200, blank=True)
+    id_number = models.CharField(_("citizen ID number"), max_length=12, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    # --- party data ---
+    personal_record_number = models.CharField(
+        _("personal record number"),
+        max_length=20,
+        blank=True,
+        help_text=_("Số lý lịch: 6 digits and the province letters."),
+    )
+    admission_ceremony_date = models.DateField(_("date of the admission ceremony"), null=True, blank=True)
+    admission_place = models.CharField(_("admitted at (cell)"), max_length=200, blank=True)
+    official_date = models.DateField(_("date of becoming official"), null=True, blank=True)
+    introducer_1 = models.CharField(_("first introducer"), max_length=150, blank=True)
+    introducer_2 = models.CharField(_("second introducer"), max_length=150, blank=True)
+    youth_union_date = models.DateField(_("date of joining the Youth Union"), null=True, blank=True)
+    activity = models.CharField(
+        _("activity"), max_length=20, choices=MemberActivity.choices, default=MemberActivity.ACTIVE
+    )
+    serious_illness = models.BooleanField(
+        _("seriously ill"), default=False, help_text=_("Allows an early badge award and a fee exemption.")
+    )
+    # --- qualifications ---
+    general_education = models.CharField(_("general education"), max_length=20, blank=True, help_text=_("e.g. 12/12"))
+    professional_qualification = models.CharField(_("professional qualification"), max_length=200, blank=True)
+    political_theory = models.CharField(
+        _("political theory level"), max_length=20, choices=TheoryLevel.choices, blank=True, default=""
+    )
+    foreign_language = models.CharField(_("foreign language"), max_length=100, blank=True)
+    it_skill = models.CharField(_("IT skills"), max_length=100, blank=True)
+    # --- kept by members.services, for search and list filters ---
+    search_text = models.CharField(_("search text"), max_length=400, blank=True, editable=False, db_index=True)
+    party_age_gap_days = models.PositiveIntegerField(_("days not counted in party age"), default=0, editable=False)
+    recognition_due_date = models.DateField(_("recognition due"), null=True, blank=True, editable=False)
+    next_badge_years = models.PositiveSmallIntegerField(_("next badge (years)"), null=True, blank=True, editable=False)
+    next_badge_date = models.DateField(_("next badge award date"), null=True, blank=True, editable=False)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user account"),
@@ -142,8 +225,14 @@ class Member(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["party_card_number"], condition=~Q(party_card_number=""), name="member_unique_card"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["personal_record_number"],
+                condition=~Q(personal_record_number=""),
+                name="member_unique_record_number",
+            ),
         ]
+        indexes = [models.Index(fields=["organization", "status"], name="member_org_status")]
 
     def __str__(self) -> str:
         return self.full_name
