@@ -1,4 +1,4 @@
-"""Every write to organizations, terms, positions and member/user links.
+"""Writes to organizations, terms, positions and member/user links.
 
 Functions are keyword-only, take the acting user as ``actor=`` and run in one transaction. They validate
 (raising ``django.core.exceptions.ValidationError`` with translated messages, keyed by field where one
@@ -10,19 +10,16 @@ validation. The audit trail records the writes; these functions bind the actor f
 from __future__ import annotations
 
 import datetime
-from contextlib import contextmanager
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from partyhub import request_context
-
-from . import permissions, selectors
-from .models import Member, Organization, OrganizationKind, Position, PositionTitle, Term
+from .. import permissions, selectors
+from ..models import Member, Organization, OrganizationKind, Position, PositionTitle, Term
+from ._common import _as, _d, _require
 
 User = get_user_model()
 
@@ -40,25 +37,6 @@ ALLOWED_PARENT_KINDS: dict[str, set[str | None]] = {
 
 #: Kinds above the commune: only shown in headers and as senders (always external).
 EXTERNAL_KINDS = frozenset({OrganizationKind.CENTRAL, OrganizationKind.PROVINCE_COMMITTEE})
-
-
-@contextmanager
-def _as(actor):
-    """Bind ``actor`` for the audit trail when a service runs outside that actor's request."""
-    if actor is None or request_context.current().user == actor:
-        yield
-        return
-    with request_context.acting_as(actor):
-        yield
-
-
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied(_("You are not allowed to do this."))
-
-
-def _d(value: datetime.date | None) -> str:
-    return date_format(value, "SHORT_DATE_FORMAT") if value else "…"
 
 
 # --- organizations ----------------------------------------------------------------------------------------
