@@ -278,6 +278,8 @@ elif EMBEDDED:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="PartyHub <partyhub@localhost>")
+# Seconds before a silent SMTP server counts as an error (the notification task then retries with backoff).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- API ------------------------------------------------------------------------------------------

@@ -3,6 +3,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class AuditImmutableError(Exception):
+    """Raised when code tries to change or remove an audit entry: the trail is append-only."""
+
+
 class AuditAction(models.TextChoices):
     CREATE = "create", _("created")
     UPDATE = "update", _("updated")
@@ -15,8 +19,41 @@ class AuditAction(models.TextChoices):
     OTHER = "other", _("other")
 
 
+class AuditEntryQuerySet(models.QuerySet):
+    """Reads only: bulk writes would bypass the hash chain, changes and deletions would break it."""
+
+    def update(self, **kwargs):
+        raise AuditImmutableError("Audit entries cannot be changed.")
+
+    def delete(self):
+        raise AuditImmutableError("Audit entries cannot be deleted.")
+
+    def bulk_create(self, *args, **kwargs):
+        raise AuditImmutableError("Audit entries are appended one by one by partyhub.audit.record().")
+
+    def bulk_update(self, *args, **kwargs):
+        raise AuditImmutableError("Audit entries cannot be changed.")
+
+    def update_or_create(self, *args, **kwargs):
+        raise AuditImmutableError("Audit entries cannot be changed.")
+
+    def get_or_create(self, *args, **kwargs):
+        raise AuditImmutableError("Audit entries are appended only by partyhub.audit.record().")
+
+    def create(self, **kwargs):
+        raise AuditImmutableError("Audit entries are appended only by partyhub.audit.record().")
+
+
+class AuditEntryManager(models.Manager.from_queryset(AuditEntryQuerySet)):
+    pass
+
+
 class AuditEntry(models.Model):
-    """One line of the append-only, hash-chained audit trail. Written only by ``partyhub.audit``."""
+    """One line of the append-only, hash-chained audit trail. Written only by ``partyhub.audit.record``.
+
+    ``save()`` inserts a new row only when called by the recorder (which computes the chain hash under the
+    chain-head lock); it refuses to update an existing row, and ``delete()`` always refuses.
+    """
 
     created_at = models.DateTimeField(_("time"), db_index=True)
     actor = models.ForeignKey(
@@ -24,8 +61,9 @@ class AuditEntry(models.Model):
         verbose_name=_("actor"),
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
         related_name="+",
+        # The trail outlives users: deleting a user must not rewrite (and so break) the hashed rows.
+        on_delete=models.DO_NOTHING,
         db_constraint=False,
     )
     actor_repr = models.CharField(_("actor (as recorded)"), max_length=200, blank=True)
@@ -39,6 +77,8 @@ class AuditEntry(models.Model):
     prev_hash = models.CharField(_("previous hash"), max_length=64)
     entry_hash = models.CharField(_("hash"), max_length=64, unique=True)
 
+    objects = AuditEntryManager()
+
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
@@ -47,6 +87,19 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_repr} {self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AuditImmutableError("Audit entries cannot be changed.")
+        if not getattr(self, "_partyhub_chained", False):
+            raise AuditImmutableError("Audit entries are appended only by partyhub.audit.record().")
+        kwargs["force_insert"] = True
+        kwargs.pop("force_update", None)
+        kwargs.pop("update_fields", None)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditImmutableError("Audit entries cannot be deleted.")
 
 
 class AuditChainHead(models.Model):
@@ -59,3 +112,6 @@ class AuditChainHead(models.Model):
     class Meta:
         verbose_name = _("audit chain head")
         verbose_name_plural = _("audit chain head")
+
+    def __str__(self) -> str:
+        return f"#{self.last_entry_id or 0} {self.last_hash[:16]}…"
