@@ -197,8 +197,8 @@ def wait_for(predicate, timeout: float = 15.0, interval: float = 0.05):
 
 @pytest.fixture
 def ui_vietnamese_catalogue(tmp_path, settings):
-    """The UI's Vietnamese messages (locale/pending/ui.po) compiled into a catalogue ahead of the project's,
-    so pages can be checked in Vietnamese before the fragments are merged into locale/vi."""
+    """The project's Vietnamese catalogue compiled afresh from locale/vi (so a test never reads a stale
+    .mo), put ahead of the other catalogues."""
     import shutil
     import subprocess
     from pathlib import Path
@@ -206,14 +206,7 @@ def ui_vietnamese_catalogue(tmp_path, settings):
     msgfmt = shutil.which("msgfmt")
     if msgfmt is None:
         pytest.skip("needs gettext's msgfmt (Debian package gettext)")
-    header = (
-        'msgid ""\nmsgstr ""\n'
-        '"Content-Type: text/plain; charset=UTF-8\\n"\n'
-        '"Plural-Forms: nplurals=1; plural=0;\\n"\n\n'
-    )
-    po = tmp_path / "ui.po"
-    fragment = Path(settings.BASE_DIR) / "locale" / "pending" / "ui.po"
-    po.write_text(header + fragment.read_text(encoding="utf-8"), encoding="utf-8")
+    po = Path(settings.BASE_DIR) / "locale" / "vi" / "LC_MESSAGES" / "django.po"
     target = tmp_path / "locale" / "vi" / "LC_MESSAGES"
     target.mkdir(parents=True)
     subprocess.run([msgfmt, "--check-format", "-o", str(target / "django.mo"), str(po)], check=True)
