@@ -84,6 +84,39 @@ def verify_audit_chain() -> dict:
     }
 
 
+@shared_task(name="partyhub.tasks.check_private_files")
+def check_private_files() -> dict:
+    """Weekly sanity check of the private files (missing bytes, checksum mismatches, orphans); on a problem,
+    notify every active superuser. Orphans younger than the grace period are not counted."""
+    from django.contrib.auth import get_user_model
+    from django.utils.text import format_lazy
+    from django.utils.translation import gettext_lazy as _
+
+    from .files import check_files
+    from .notifications import notify
+
+    report = check_files()
+    counts = {"missing": len(report.missing), "mismatched": len(report.mismatched), "orphans": len(report.orphans)}
+    if report.ok:
+        logger.info("Private files check: all %s files present and intact", report.checked)
+    else:
+        logger.error("Private files check found problems: %s", counts)
+        notify(
+            recipients=get_user_model().objects.filter(is_superuser=True, is_active=True),
+            title=_("The private files check found problems"),
+            body=format_lazy(
+                _(
+                    "Missing files: {missing}; checksum mismatches: {mismatched}; orphans: {orphans}. "
+                    'Run "manage.py files_check" for details.'
+                ),
+                **counts,
+            ),
+            url="/admin/partyhub/storedfile/",
+            kind="files_check_failed",
+        )
+    return {"ok": report.ok, **counts}
+
+
 # --- Schedules ------------------------------------------------------------------------------------
 
 #: The periodic tasks PartyHub needs, by name: (task, kind, schedule). Kept in the database by
@@ -95,7 +128,34 @@ SCHEDULES = {
         "crontab",
         {"minute": "30", "hour": "2", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
     ),
+    "partyhub: check private files": (
+        "partyhub.tasks.check_private_files",
+        "crontab",
+        {"minute": "0", "hour": "3", "day_of_week": "0", "day_of_month": "*", "month_of_year": "*"},
+    ),
 }
+
+
+def all_schedules() -> dict:
+    """The periodic tasks of every installed app: each app's ``tasks`` module may define ``SCHEDULES`` in the
+    form above (the core app's are these); apps later in INSTALLED_APPS cannot replace an earlier name."""
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    from django.apps import apps
+
+    schedules: dict = {}
+    for config in apps.get_app_configs():
+        module_name = f"{config.name}.tasks"
+        if config.name == __name__.rpartition(".")[0]:
+            found = SCHEDULES
+        elif find_spec(module_name) is not None:
+            found = getattr(import_module(module_name), "SCHEDULES", {})
+        else:
+            continue
+        for name, entry in found.items():
+            schedules.setdefault(name, entry)
+    return schedules
 
 
 def ensure_schedules(*, using: str = "default") -> list[str]:
@@ -105,7 +165,7 @@ def ensure_schedules(*, using: str = "default") -> list[str]:
     from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
     changed = []
-    for name, (task, kind, spec) in SCHEDULES.items():
+    for name, (task, kind, spec) in all_schedules().items():
         if kind == "interval":
             schedule, _ = IntervalSchedule.objects.using(using).get_or_create(**spec)
             wanted = {"task": task, "interval": schedule, "crontab": None}

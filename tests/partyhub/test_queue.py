@@ -15,7 +15,7 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 from partyhub import queue
 from partyhub.models import Notification, OutboxMessage
 from partyhub.notifications import notify
-from partyhub.tasks import SCHEDULES, relay_outbox, send_notification_email
+from partyhub.tasks import SCHEDULES, all_schedules, check_private_files, relay_outbox, send_notification_email
 from tests.conftest import _celery_conf_swap, wait_for
 from tests.factories import UserFactory
 
@@ -147,7 +147,7 @@ def test_setup_schedules_creates_the_periodic_tasks_idempotently(capsys):
     nightly.save()
     call_command("setup_schedules")
     assert "created/updated" not in capsys.readouterr().out
-    assert PeriodicTask.objects.filter(name__in=SCHEDULES).count() == 2
+    assert PeriodicTask.objects.filter(name__in=SCHEDULES).count() == len(SCHEDULES)
     assert CrontabSchedule.objects.filter(minute="30", hour="2").count() == 1
     assert PeriodicTask.objects.get(name="partyhub: verify audit chain").enabled is False
 
@@ -155,19 +155,42 @@ def test_setup_schedules_creates_the_periodic_tasks_idempotently(capsys):
 def test_migrate_creates_the_schedule():
     from django.core.management.sql import emit_post_migrate_signal
 
-    PeriodicTask.objects.filter(name__in=SCHEDULES).delete()
+    PeriodicTask.objects.all().delete()
     emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
-    assert set(PeriodicTask.objects.filter(name__in=SCHEDULES).values_list("task", flat=True)) == {
+    assert set(PeriodicTask.objects.values_list("task", flat=True)) == {
         "partyhub.tasks.relay_outbox",
         "partyhub.tasks.verify_audit_chain",
+        "partyhub.tasks.check_private_files",
+        "members.tasks.refresh_member_facts",
+        "members.tasks.warn_fee_arrears",
     }
+
+
+def test_the_schedule_collects_every_apps_tasks():
+    from members.tasks import SCHEDULES as MEMBER_SCHEDULES
+
+    schedules = all_schedules()
+    assert set(SCHEDULES) | set(MEMBER_SCHEDULES) <= set(schedules)
 
 
 def test_every_scheduled_task_is_registered():
     from partyhub.celery import app
 
-    for task, _kind, _spec in SCHEDULES.values():
+    for task, _kind, _spec in all_schedules().values():
         assert task in app.tasks
+
+
+def test_the_files_check_task_tells_the_superusers_about_missing_bytes(admin_user):
+    from partyhub.files import private_storage, store_bytes
+    from partyhub.models import Notification
+
+    assert check_private_files() == {"ok": True, "missing": 0, "mismatched": 0, "orphans": 0}
+    stored = store_bytes(b"%PDF-1.4 test", name="a.pdf", content_type="application/pdf", actor=admin_user)
+    private_storage().delete(stored.storage_name)
+    result = check_private_files()
+    assert result == {"ok": False, "missing": 1, "mismatched": 0, "orphans": 0}
+    note = Notification.objects.get(recipient=admin_user, kind="files_check_failed")
+    assert "1" in note.body
 
 
 # --- A real worker against Redis ----------------------------------------------------------------------

@@ -5,17 +5,17 @@ Also runs automatically after every ``migrate`` (post_migrate hook in ``PartyHub
 
 from django.core.management.base import BaseCommand
 
-from partyhub.tasks import SCHEDULES, ensure_schedules
+from partyhub.tasks import all_schedules, ensure_schedules
 
 
 class Command(BaseCommand):
-    help = "Create or repair PartyHub's periodic tasks (django-celery-beat): outbox relay, nightly audit check."
+    help = "Create or repair the periodic tasks of every app (django-celery-beat), e.g. outbox relay, audit check."
 
     def add_arguments(self, parser):
         parser.add_argument("--database", default="default")
 
     def handle(self, *args, database="default", **options):
         changed = ensure_schedules(using=database)
-        for name in SCHEDULES:
+        for name in all_schedules():
             state = "created/updated" if name in changed else "unchanged"
             self.stdout.write(f"{name}: {state}")
