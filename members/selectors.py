@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from .models import Member, Organization, OrganizationKind, Position, Role, Term
@@ -360,3 +360,241 @@ def current_positions(*, organization: Organization | None = None, member: Membe
     if member is not None:
         qs = qs.filter(member=member)
     return qs
+
+
+# --- the member registry: list, search, filters, corrections (member registry) ----------------------------
+
+#: How far ahead "due for recognition" looks: members whose probation ends within this many days, or has
+#: ended already while they are still probationary.
+RECOGNITION_SOON_DAYS = 30
+
+#: Sort keys of the member list → the columns they order by (a trailing ``pk`` keeps pages stable).
+MEMBER_ORDERINGS: dict[str, tuple[str, ...]] = {
+    "name": ("full_name",),
+    "-name": ("-full_name",),
+    "cell": ("organization__name", "full_name"),
+    "-cell": ("-organization__name", "full_name"),
+    "birth": ("date_of_birth", "full_name"),
+    "-birth": ("-date_of_birth", "full_name"),
+    "admission": ("admission_date", "full_name"),
+    "-admission": ("-admission_date", "full_name"),
+    "badge": ("next_badge_date", "full_name"),
+    "-badge": ("-next_badge_date", "full_name"),
+    "recognition": ("recognition_due_date", "full_name"),
+    "-recognition": ("-recognition_due_date", "full_name"),
+}
+DEFAULT_MEMBER_ORDERING = "name"
+
+
+def _years_before(day: datetime.date, years: int) -> datetime.date:
+    """``day`` moved back by ``years`` years (29/02 becomes 28/02 in a common year)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def member_search_q(query: str) -> Q:
+    """Diacritic-insensitive search on ``Member.search_text``: every word of ``query`` must occur.
+
+    The column holds ``partyhub.text.fold`` of the names, card and record numbers, so the query is folded
+    the same way ("nguyen van an" finds "Nguyễn Văn An"). ``contains`` (LIKE '%…%', case-sensitive on
+    PostgreSQL, where both sides are already lower-case) is what the trigram GIN index serves.
+    """
+    from partyhub.text import fold
+
+    condition = Q()
+    for word in fold(query).split()[:8]:
+        condition &= Q(search_text__contains=word)
+    return condition
+
+
+def member_list(user, *, query: str = "", filters=None, ordering: str = "") -> QuerySet[Member]:
+    """The members ``user`` may see, searched, filtered and sorted for the registry list.
+
+    ``filters`` (a mapping; missing or empty values are ignored):
+    ``organization`` (id of a cell: its members), ``status``, ``activity``, ``political_theory``,
+    ``age_min``/``age_max`` (whole years today), ``badge_due_before`` (a date: next badge award on or
+    before it), ``badge_years`` (the next badge's milestone), ``recognition_due`` (true: probationary members
+    due for recognition within :data:`RECOGNITION_SOON_DAYS` days or overdue).
+    ``ordering`` is a key of :data:`MEMBER_ORDERINGS`. The organization is fetched in the same query, so
+    a page costs the same number of queries whatever its size.
+    """
+    from .models import MemberStatus
+
+    filters = filters or {}
+    qs = members_visible_to(user).select_related("organization")
+    if query and query.strip():
+        qs = qs.filter(member_search_q(query))
+    today_ = today()
+    organization = filters.get("organization")
+    if organization:
+        qs = qs.filter(organization_id=getattr(organization, "pk", organization))
+    for key in ("status", "activity", "political_theory"):
+        value = filters.get(key)
+        if value not in (None, ""):
+            qs = qs.filter(**{key: value})
+    if filters.get("political_theory_none"):
+        qs = qs.filter(political_theory="")
+    age_min = filters.get("age_min")
+    if age_min not in (None, ""):
+        qs = qs.filter(date_of_birth__lte=_years_before(today_, int(age_min)))
+    age_max = filters.get("age_max")
+    if age_max not in (None, ""):
+        qs = qs.filter(date_of_birth__gt=_years_before(today_, int(age_max) + 1))
+    badge_due_before = filters.get("badge_due_before")
+    if badge_due_before:
+        qs = qs.filter(next_badge_date__isnull=False, next_badge_date__lte=badge_due_before)
+    badge_years = filters.get("badge_years")
+    if badge_years:
+        qs = qs.filter(next_badge_years=int(badge_years))
+    if filters.get("recognition_due"):
+        qs = qs.filter(
+            status=MemberStatus.PROBATIONARY,
+            recognition_due_date__isnull=False,
+            recognition_due_date__lte=today_ + datetime.timedelta(days=RECOGNITION_SOON_DAYS),
+        )
+    order = MEMBER_ORDERINGS.get(ordering or DEFAULT_MEMBER_ORDERING, MEMBER_ORDERINGS[DEFAULT_MEMBER_ORDERING])
+    # Members without the sorted date (no badge due, no date of birth) come last either way.
+    expressions = [
+        (F(key[1:]).desc(nulls_last=True) if key.startswith("-") else F(key).asc(nulls_last=True))
+        if key.lstrip("-").endswith("date") or key.lstrip("-") == "date_of_birth"
+        else key
+        for key in order
+    ]
+    return qs.order_by(*expressions, "pk")
+
+
+def cell_organizations_visible_to(user) -> QuerySet[Organization]:
+    """The cells whose members ``user`` may list (for the list's cell filter)."""
+    scope = member_scope_organization_ids(user)
+    cells = Organization.objects.filter(kind=OrganizationKind.CELL, is_external=False)
+    if scope is None:
+        return cells
+    return cells.filter(id__in=scope)
+
+
+def members_due_for_recognition(user, *, within_days: int = RECOGNITION_SOON_DAYS) -> QuerySet[Member]:
+    """Probationary members ``user`` may see whose probation ends within ``within_days`` days (or has ended)."""
+    from .models import MemberStatus
+
+    limit = today() + datetime.timedelta(days=within_days)
+    return (
+        members_visible_to(user)
+        .filter(status=MemberStatus.PROBATIONARY, recognition_due_date__isnull=False, recognition_due_date__lte=limit)
+        .select_related("organization")
+        .order_by("recognition_due_date", "full_name", "pk")
+    )
+
+
+def cell_secretaries_of(organization: Organization) -> list[Member]:
+    """The members holding a cell-secretary position in ``organization`` today (usually one). One query."""
+    rows = (
+        Position.objects.filter(current_positions_q(), organization=organization, title__grants_cell_secretary=True)
+        .select_related("member")
+        .order_by("title__order", "start_date", "pk")
+    )
+    seen: set[int] = set()
+    result = []
+    for position in rows:
+        if position.member_id not in seen:
+            seen.add(position.member_id)
+            result.append(position.member)
+    return result
+
+
+def correction_requests_for(user, *, status: str | None = None):
+    """Correction requests about members whose record ``user`` may edit (the office, leaders, the cell
+    secretary; admins see all), newest first, optionally of one ``status``."""
+    from .models import CorrectionRequest
+
+    managed = managed_organization_ids(user)
+    qs = CorrectionRequest.objects.select_related("member", "member__organization", "requested_by", "resolved_by")
+    if managed is not None:
+        if not managed:
+            return qs.none()
+        qs = qs.filter(member__organization_id__in=managed)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-pk")
+
+
+def correction_handlers_for(member: Member) -> list:
+    """The active users who should hear of a correction request about ``member``: the clerks of the
+    commune above the member's cell (or of the cell's own organization) and the cell secretary of the
+    member's cell. Two queries."""
+    org_ids = {member.organization_id}
+    parent_id = Organization.objects.filter(pk=member.organization_id).values_list("parent_id", flat=True).first()
+    if parent_id is not None:
+        org_ids.add(parent_id)
+    clerk_q = Q(title__grants_clerk=True) & (
+        Q(organization_id__in=org_ids)
+        | Q(organization__parent_id__in=org_ids, organization__kind__in=list(COMMITTEE_BODY_KINDS))
+    )
+    secretary_q = Q(title__grants_cell_secretary=True, organization_id=member.organization_id)
+    positions = (
+        Position.objects.filter(current_positions_q())
+        .filter(clerk_q | secretary_q)
+        .select_related("member__user")
+        .order_by("pk")
+    )
+    users = []
+    seen: set[int] = set()
+    for position in positions:
+        account = position.member.user
+        if account is not None and account.is_active and account.pk not in seen:
+            seen.add(account.pk)
+            users.append(account)
+    return users
+
+
+# --- dashboards (member registry) ------------------------------------------------------------------------------
+
+
+def dashboard_committees_for(user) -> QuerySet[Organization]:
+    """Commune committees whose dashboard ``user`` may open: administrators every one; leaders, clerks and
+    handlers of a committee (or of one of its bodies) theirs."""
+    committees = Organization.objects.filter(kind=OrganizationKind.COMMUNE_COMMITTEE, is_external=False)
+    access = access_for(user)
+    if access.is_admin:
+        return committees.order_by("order", "name")
+    roots = access.commune_roots()
+    if not roots:
+        return Organization.objects.none()
+    return committees.filter(id__in=roots).order_by("order", "name")
+
+
+# --- status history (member registry area A) ---------------------------------------------------------------
+
+
+def status_history(member: Member):
+    """Every status event of ``member`` (voided ones too, for the struck-through history), oldest first.
+    Callers pass a member they have already checked with ``can_view_member``."""
+    from .models import MemberStatusEvent
+
+    return (
+        MemberStatusEvent.objects.filter(member=member)
+        .select_related("from_organization", "to_organization", "recorded_by")
+        .order_by("effective_date", "id")
+    )
+
+
+def status_events_of_organizations(user, organization_ids: Iterable[int] | None = None):
+    """Status events that concern organizations ``user`` may see: those where the organization is where
+    the member was (``from_organization``) or where they went (``to_organization``), so a transfer shows
+    in the history of both cells. Optionally limited to ``organization_ids``."""
+    from .models import MemberStatusEvent
+
+    scope = member_scope_organization_ids(user)
+    ids = None if scope is None else set(scope)
+    if organization_ids is not None:
+        wanted = {int(i) for i in organization_ids}
+        ids = wanted if ids is None else ids & wanted
+    events = MemberStatusEvent.objects.select_related("member", "from_organization", "to_organization")
+    if ids is None:
+        return events.order_by("-effective_date", "-id")
+    if not ids:
+        return events.none()
+    return events.filter(Q(from_organization_id__in=ids) | Q(to_organization_id__in=ids)).order_by(
+        "-effective_date", "-id"
+    )

@@ -28,6 +28,7 @@ _OFFICE = frozenset({"leader", "clerk", "handler", "admin"})
 #: The main menu, in order.
 NAV_SECTIONS: tuple[NavSection, ...] = (
     NavSection(_("Home"), ("home",)),
+    NavSection(_("Handbook"), ("members:handbook",), frozenset({"member"})),
     NavSection(_("Documents"), ("documents:index", "documents:list"), _OFFICE | {"cell_secretary"}),
     NavSection(_("Meetings"), ("meetings:index", "meetings:list"), _OFFICE | {"cell_secretary", "delegate", "member"}),
     NavSection(
@@ -68,7 +69,11 @@ def navigation(request) -> list[dict]:
         url = _first_url(section.url_names)
         if url is None:
             continue
-        items.append({"label": section.label, "url": url, "current": _is_current(request.path, url)})
+        items.append({"label": section.label, "url": url, "current": False})
+    # Only the most specific entry is current: /members/handbook/ marks "Handbook", not also "Members".
+    matching = [item for item in items if _is_current(request.path, item["url"])]
+    if matching:
+        max(matching, key=lambda item: len(item["url"]))["current"] = True
     return items
 
 

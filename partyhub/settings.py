@@ -218,6 +218,7 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "Asia/Ho_Chi_Minh"
+FORMAT_MODULE_PATH = ["partyhub.formats"]  # dd/mm/yyyy and grouped thousands in both languages
 LANGUAGE_COOKIE_NAME = "partyhub_language"
 LANGUAGE_COOKIE_SECURE = not DEBUG
 LANGUAGE_COOKIE_HTTPONLY = True
@@ -265,6 +266,26 @@ PARTYHUB_ARCHIVE_MAX_RATIO = env.int("PARTYHUB_ARCHIVE_MAX_RATIO", default=100)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# --- Classified documents -------------------------------------------------------------------------
+# By default PartyHub keeps metadata only for every classified document and refuses its files (domain.md §3).
+# A deployment on an isolated, approved network may allow files for "Mật" (never for higher levels).
+PARTYHUB_ALLOW_SECRET_FILES = env.bool("PARTYHUB_ALLOW_SECRET_FILES", default=False)
+
+# --- Incoming documents: e-mail intake, OCR, signature validation ---------------------------------------------
+# The mailbox polled for e-mailed documents: imaps://user:password@host:993/INBOX (empty: no e-mail intake).
+PARTYHUB_IMAP_URL = env.str("PARTYHUB_IMAP_URL", default="")
+PARTYHUB_IMAP_ORGANIZATION = env.int("PARTYHUB_IMAP_ORGANIZATION", default=0) or None  # default: the only commune
+PARTYHUB_IMAP_DONE_MAILBOX = env.str("PARTYHUB_IMAP_DONE_MAILBOX", default="")  # move imported messages there
+PARTYHUB_IMAP_POLL_MINUTES = env.int("PARTYHUB_IMAP_POLL_MINUTES", default=5)
+# PEM/DER files of the CA certificates trusted for PDF signatures (comma-separated paths).
+PARTYHUB_TRUST_ROOTS = env.list("PARTYHUB_TRUST_ROOTS", default=[])
+# Tesseract languages for OCR: "vie" alone (vie+eng was measured to lose diacritics in capitals).
+PARTYHUB_OCR_LANGUAGES = env.str("PARTYHUB_OCR_LANGUAGES", default="vie")
+PARTYHUB_OCR_JOBS = env.int("PARTYHUB_OCR_JOBS", default=1)
+PARTYHUB_OCR_TIMEOUT_SECONDS = env.int("PARTYHUB_OCR_TIMEOUT_SECONDS", default=1800)
+PARTYHUB_OCR_OUTPUT_TYPE = env.str("PARTYHUB_OCR_OUTPUT_TYPE", default="pdf")  # or "pdfa"
+PARTYHUB_OFFICE_TIMEOUT_SECONDS = env.int("PARTYHUB_OFFICE_TIMEOUT_SECONDS", default=120)
+
 # --- PDF rendering --------------------------------------------------------------------------------
 PARTYHUB_PDF_TIMEOUT_SECONDS = env.int("PARTYHUB_PDF_TIMEOUT_SECONDS", default=60)
 
@@ -309,6 +330,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # One name per choice set of the member registry (fields of several serializers share them).
+    "ENUM_NAME_OVERRIDES": {
+        "OrganizationKindEnum": "members.models.OrganizationKind",
+        "MemberStatusEnum": "members.models.MemberStatus",
+        "MemberActivityEnum": "members.models.MemberActivity",
+        "StatusEventKindEnum": "members.models.StatusEventKind",
+        "AssessmentRatingEnum": "members.models.AssessmentRating",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------------

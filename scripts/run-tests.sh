@@ -39,4 +39,4 @@ fi
 .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null \
   || { echo "Model changes without a migration: run 'manage.py makemigrations'." >&2; exit 1; }
 
-exec .venv/bin/pytest --create-db "$@"
+exec .venv/bin/pytest "$@"

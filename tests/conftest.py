@@ -211,3 +211,20 @@ def ui_vietnamese_catalogue(tmp_path, settings):
     target.mkdir(parents=True)
     subprocess.run([msgfmt, "--check-format", "-o", str(target / "django.mo"), str(po)], check=True)
     settings.LOCALE_PATHS = [tmp_path / "locale", *settings.LOCALE_PATHS]
+
+
+# --- party fees and assessments (member registry area B) -------------------------------------------------
+
+
+@pytest.fixture
+def fee_rules(db):
+    """The fee rule sets and the assessment scale of the data migration ``0006_seed_fee_assessment_rules``.
+
+    The migration seeds them, but a transactional test (the browser tests) flushes every table when it ends,
+    so tests that need the rules ask for them here (the seeding skips rows that exist)."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("members.migrations.0006_seed_fee_assessment_rules")
+    migration.seed(apps, None)

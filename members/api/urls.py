@@ -2,9 +2,10 @@
 
 from rest_framework.routers import SimpleRouter
 
-from .views import OrganizationViewSet
+from .views import MemberViewSet, OrganizationViewSet
 
 router = SimpleRouter()
 router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("members", MemberViewSet, basename="member")
 
 urlpatterns = router.urls

@@ -274,6 +274,30 @@ class FeePayment(models.Model):
         return f"{self.member}: {self.month:%m/%Y} {self.amount:,} đ"
 
 
+class FeeArrearsWarning(models.Model):
+    """A member found not to have paid the rule's number of months in a year: the cell secretary is told once
+    per member and year (the beat task ``members.tasks.warn_fee_arrears`` keeps it idempotent)."""
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="fee_arrears_warnings"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    unpaid_months = models.PositiveSmallIntegerField(_("unpaid months when found"))
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("party cell"), on_delete=models.PROTECT, related_name="+"
+    )
+    notified_at = models.DateTimeField(_("notified at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("fee arrears warning")
+        verbose_name_plural = _("fee arrears warnings")
+        ordering = ["-year", "member"]
+        constraints = [models.UniqueConstraint(fields=["member", "year"], name="fee_arrears_warning_unique_year")]
+
+    def __str__(self) -> str:
+        return f"{self.member}: {self.year} ({self.unpaid_months})"
+
+
 class MemberAssessment(models.Model):
     """The annual quality assessment of one member; the rating is derived by the scale of that year."""
 

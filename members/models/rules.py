@@ -23,6 +23,11 @@ class ProbationRule(models.Model):
         default=30,
         help_text=_("After probation ends, the cell decides on recognition within this many working days."),
     )
+    min_admission_age = models.PositiveSmallIntegerField(
+        _("minimum age at admission (years)"),
+        default=18,
+        help_text=_("A person must have reached this age on the admission date (Điều lệ Đảng, art. 1)."),
+    )
 
     class Meta:
         verbose_name = _("probation rule")
@@ -94,6 +99,18 @@ class FeeRuleSet(models.Model):
         _("warn after unpaid months in a year"),
         default=3,
         help_text=_("Not paying this many months in a calendar year without reason is a ground for removal."),
+    )
+    relief_percents = models.JSONField(
+        _("allowed relief percentages"),
+        default=list,
+        blank=True,
+        help_text=_("The percentages a relief may take, e.g. [30, 50, 70, 100] (100 = full exemption)."),
+    )
+    max_relief_months = models.PositiveSmallIntegerField(
+        _("longest relief (months)"),
+        null=True,
+        blank=True,
+        help_text=_("A relief decided case by case lasts at most this many months per grant. Empty: no limit."),
     )
     note = models.TextField(_("note"), blank=True)
 

@@ -115,13 +115,13 @@ def test_term_create_and_end(leader, org_tree):
             "2027–2032",
             D(2027, 1, 1),
             None,
-            "This term overlaps the term 2025–2030 (09/01/2025 – 12/31/2029) of this organization.",
+            "This term overlaps the term 2025–2030 (01/09/2025 – 31/12/2029) of this organization.",
         ),
         (
             "2024–2026",
             D(2024, 1, 1),
             D(2026, 1, 1),
-            "This term overlaps the term 2025–2030 (09/01/2025 – 12/31/2029) of this organization.",
+            "This term overlaps the term 2025–2030 (01/09/2025 – 31/12/2029) of this organization.",
         ),
         ("", D(2031, 1, 1), None, "The name is required."),
     ],
@@ -198,7 +198,7 @@ def test_position_assign_rejects_bad_input(leader, org_tree, clerk):
             actor=leader, member=member, organization=org_tree["office"], title=title, start_date=D(2026, 1, 1)
         )
     assert messages(caught.value) == [
-        f"{member.full_name} already holds the position Văn thư in Văn phòng Đảng ủy from 09/01/2025 to …."
+        f"{member.full_name} already holds the position Văn thư in Văn phòng Đảng ủy from 01/09/2025 to …."
     ]
     with pytest.raises(ValidationError) as caught:
         services.position_assign(
@@ -224,7 +224,7 @@ def test_position_assign_rejects_bad_input(leader, org_tree, clerk):
     position = Position.objects.get(member=member)
     with pytest.raises(ValidationError) as caught:
         services.position_end(actor=leader, position=position, end_date=D(2025, 8, 31))
-    assert caught.value.message_dict == {"end_date": ["The end date cannot be before the start date (09/01/2025)."]}
+    assert caught.value.message_dict == {"end_date": ["The end date cannot be before the start date (01/09/2025)."]}
 
 
 def test_position_assign_refused_to_members_and_outsiders(org_tree, member_user, outsider, handler):

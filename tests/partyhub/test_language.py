@@ -44,3 +44,14 @@ def test_an_unknown_language_changes_nothing(client, clerk):
 @pytest.mark.django_db
 def test_the_switch_refuses_get(client):
     assert client.get(reverse("set_language")).status_code == 405
+
+
+def test_only_the_most_specific_menu_entry_is_current(rf, cell_secretary):
+    from django.urls import reverse
+
+    from partyhub.context_processors import navigation
+
+    request = rf.get(reverse("members:handbook"))
+    request.user = cell_secretary
+    current = [item["url"] for item in navigation(request) if item["current"]]
+    assert current == [reverse("members:handbook")]
