@@ -37,6 +37,7 @@ from ..forms import (
 )
 from ..models import CorrectionStatus, Member, Organization, OrganizationKind
 from ..services import records
+from ..services.importing import import_scopes_for
 
 logger = logging.getLogger(__name__)
 
@@ -201,6 +202,8 @@ def member_list(request):
         "query_string": query.urlencode(),
         "is_filtered": form.is_filtered(),
         "can_create": bool(_creatable_organizations(user).exists()),
+        "can_import": bool(import_scopes_for(user)),
+        "can_see_dashboard": selectors.dashboard_committees_for(user).exists(),
         "today": selectors.today(),
     }
     return render(request, "members/member_list.html", context)
