@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from ..models import CURRENT_STATUSES, Member, MemberAssessment, MemberStatusEvent, Organization, StatusEventKind, Term
 from ..permissions import PERSONAL_DATA_FIELDS, can_view_personal_data
+from ..services.records import MEMBER_RECORD_FIELDS
 
 
 class TermSerializer(serializers.ModelSerializer):
@@ -122,35 +123,7 @@ class MemberSerializer(serializers.ModelSerializer):
         model = Member
         fields = [
             "id",
-            "full_name",
-            "other_names",
-            "sex",
-            "date_of_birth",
-            "birthplace",
-            "home_town",
-            "permanent_address",
-            "current_address",
-            "ethnicity",
-            "religion",
-            "occupation",
-            "id_number",
-            "phone",
-            "email",
-            "personal_record_number",
-            "party_card_number",
-            "admission_date",
-            "admission_ceremony_date",
-            "admission_place",
-            "official_date",
-            "introducer_1",
-            "introducer_2",
-            "youth_union_date",
-            "serious_illness",
-            "general_education",
-            "professional_qualification",
-            "political_theory",
-            "foreign_language",
-            "it_skill",
+            *MEMBER_RECORD_FIELDS,
             "organization",
             "status",
             "status_display",

@@ -146,7 +146,7 @@ def test_term_end_twice_is_refused(leader, org_tree):
     term = TermFactory(organization=org_tree["commune"], start_date=D(2025, 9, 1), end_date=D(2030, 9, 1))
     with pytest.raises(ValidationError) as caught:
         services.term_end(actor=leader, term=term, end_date=D(2030, 10, 1))
-    assert messages(caught.value) == ["This term already ended on 09/01/2030."]
+    assert messages(caught.value) == ["This term already ended on 01/09/2030."]
 
 
 def test_term_create_is_refused_to_those_who_cannot_manage(org_tree, handler, member_user, cell_secretary):
@@ -186,7 +186,7 @@ def test_position_assign_grants_roles_and_end_removes_them(leader, org_tree):
     with pytest.raises(ValidationError) as caught:
         services.position_end(actor=leader, position=yesterday_end, end_date=today)
     assert messages(caught.value) == [
-        f"This position already ended on {(today - datetime.timedelta(days=1)).strftime('%m/%d/%Y')}."
+        f"This position already ended on {(today - datetime.timedelta(days=1)).strftime('%d/%m/%Y')}."
     ]
 
 
