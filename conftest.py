@@ -24,7 +24,7 @@ def _redis_reachable() -> bool:
 
 
 def pytest_runtest_setup(item):
-    """Tests marked `postgres` or `redis` skip with a reason without the service — and fail in CI instead."""
+    """Tests marked `postgres`, `redis` or `imap` skip with a reason without the service — and fail in CI instead."""
     import pytest
     from django.db import connection
 
@@ -33,6 +33,8 @@ def pytest_runtest_setup(item):
         needs.append("PostgreSQL (set DATABASE_URL)")
     if item.get_closest_marker("redis") and not _redis_reachable():
         needs.append("Redis (set REDIS_URL)")
+    if item.get_closest_marker("imap") and not os.access("/usr/sbin/dovecot", os.X_OK):
+        needs.append("an IMAP server (Debian's dovecot-imapd: /usr/sbin/dovecot)")
     if needs:
         message = "needs " + " and ".join(needs)
         if _in_ci():

@@ -449,3 +449,44 @@ class SavedSearch(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Clearance(models.Model):
+    """A user's clearance to see classified documents up to ``level`` for a period (a clearance for a level
+    covers the levels below it). Admins need one too. Revoke by ending ``valid_until``; never delete."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="clearances"
+    )
+    level = models.CharField(
+        _("level"),
+        max_length=20,
+        choices=[(value, label) for value, label in Confidentiality.choices if value],
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("granted by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True, help_text=_("Empty: until revoked."))
+    note = models.CharField(_("note"), max_length=300, blank=True, help_text=_("e.g. the decision granting it"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("clearance")
+        verbose_name_plural = _("clearances")
+        ordering = ["user", "-valid_from"]
+        indexes = [models.Index(fields=["user", "valid_from"], name="clearance_user_from")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="clearance_period_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_level_display()}"

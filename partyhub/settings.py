@@ -337,6 +337,10 @@ SPECTACULAR_SETTINGS = {
         "MemberActivityEnum": "members.models.MemberActivity",
         "StatusEventKindEnum": "members.models.StatusEventKind",
         "AssessmentRatingEnum": "members.models.AssessmentRating",
+        # Incoming documents (documents.api).
+        "IncomingStatusEnum": "documents.models.IncomingStatus",
+        "AssignmentStatusEnum": "documents.models.AssignmentStatus",
+        "AssignmentRoleEnum": "documents.models.AssignmentRole",
     },
 }
 

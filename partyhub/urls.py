@@ -8,6 +8,7 @@ from . import views
 api_v1 = [
     path("", include("partyhub.api.urls")),
     path("", include("members.api.urls")),
+    path("", include("documents.api.urls")),
 ]
 
 urlpatterns = [

@@ -228,3 +228,22 @@ def fee_rules(db):
 
     migration = importlib.import_module("members.migrations.0006_seed_fee_assessment_rules")
     migration.seed(apps, None)
+
+
+# --- documents (issue 4, D2) -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def document_types():
+    """The document types of the data migration ``documents.0003_seed_document_types`` (a transactional test
+    flushes every table when it ends, like the fee rules above). Use in tests marked ``django_db``; returns
+    ``{name: DocumentType}``."""
+    import importlib
+
+    from django.apps import apps
+
+    from documents.models import DocumentType
+
+    migration = importlib.import_module("documents.migrations.0003_seed_document_types")
+    migration.seed(apps, None)
+    return {t.name: t for t in DocumentType.objects.all()}

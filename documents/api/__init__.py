@@ -1,0 +1,1 @@
+"""REST API of incoming documents (included at /api/v1/)."""
