@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from members.models import Organization
 from partyhub.models import StoredFile
@@ -392,15 +393,16 @@ class Assignment(models.Model):
 
 
 class HandlingKind(models.TextChoices):
-    RECEIVED = "received", _("Received")
-    REGISTERED = "registered", _("Registered")
-    DIRECTED = "directed", _("Directive given")
-    PROGRESS = "progress", _("Progress noted")
-    ATTACHMENT = "attachment", _("Working file added")
-    DONE = "done", _("Part done")
-    CLOSED = "closed", _("Closed by the lead handler")
-    REOPENED = "reopened", _("Reopened")
-    VOIDED = "voided", _("Voided")
+    # With a context: "Received" alone reads as "date received" in Vietnamese.
+    RECEIVED = "received", pgettext_lazy("handling history", "Received")
+    REGISTERED = "registered", pgettext_lazy("handling history", "Registered")
+    DIRECTED = "directed", pgettext_lazy("handling history", "Directive given")
+    PROGRESS = "progress", pgettext_lazy("handling history", "Progress noted")
+    ATTACHMENT = "attachment", pgettext_lazy("handling history", "Working file added")
+    DONE = "done", pgettext_lazy("handling history", "Part done")
+    CLOSED = "closed", pgettext_lazy("handling history", "Closed by the lead handler")
+    REOPENED = "reopened", pgettext_lazy("handling history", "Reopened")
+    VOIDED = "voided", pgettext_lazy("handling history", "Voided")
 
 
 class HandlingEntry(models.Model):

@@ -36,7 +36,7 @@ else
   echo "Redis: none answered on 127.0.0.1:6379, so tests marked 'redis' are SKIPPED. Set REDIS_URL to run them."
 fi
 
-.venv/bin/python manage.py makemigrations --check --dry-run >/dev/null \
+.venv/bin/python -W ignore::RuntimeWarning manage.py makemigrations --check --dry-run >/dev/null \
   || { echo "Model changes without a migration: run 'manage.py makemigrations'." >&2; exit 1; }
 
 exec .venv/bin/pytest "$@"

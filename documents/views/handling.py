@@ -15,10 +15,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
-from ..models import AssignmentStatus, HandlingKind, IncomingDocument
+from ..models import AssignmentStatus, IncomingDocument
 from ..permissions import can_close, can_direct, can_handle, current_assignment
 from ..queues import handling_candidates, queue_for, reminder_days
 from ..selectors import get_incoming_or_404
@@ -217,26 +216,11 @@ def _answer(request, document: IncomingDocument, *, bound=None, success_message=
     return render_detail(request, document, bound=bound, status=400)
 
 
-#: How the history names its events: "Received" alone reads as "date received" in Vietnamese, so the page has
-#: labels of its own, with a context.
-KIND_LABELS = {
-    HandlingKind.RECEIVED: pgettext_lazy("handling history", "Received"),
-    HandlingKind.REGISTERED: pgettext_lazy("handling history", "Registered"),
-    HandlingKind.DIRECTED: pgettext_lazy("handling history", "Directive given"),
-    HandlingKind.PROGRESS: pgettext_lazy("handling history", "Progress noted"),
-    HandlingKind.ATTACHMENT: pgettext_lazy("handling history", "Working file added"),
-    HandlingKind.DONE: pgettext_lazy("handling history", "Part done"),
-    HandlingKind.CLOSED: pgettext_lazy("handling history", "Closed by the lead handler"),
-    HandlingKind.REOPENED: pgettext_lazy("handling history", "Reopened"),
-    HandlingKind.VOIDED: pgettext_lazy("handling history", "Voided"),
-}
 ROLE_ORDER = {"lead": 0, "cooperate": 1, "inform": 2}
 
 
 def history_context(document: IncomingDocument) -> dict:
     history = list(document.history.select_related("actor", "file__stored_file").order_by("created_at", "id"))
-    for entry in history:
-        entry.kind_label = KIND_LABELS.get(entry.kind, entry.get_kind_display())
     return {"history": history}
 
 
