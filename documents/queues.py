@@ -36,7 +36,7 @@ RECENT_DAYS = 14
 
 def reminder_days() -> int:
     """Deadlines due within this many days count as "due soon" (``PARTYHUB_DEADLINE_REMINDER_DAYS``)."""
-    return max(0, int(getattr(settings, "PARTYHUB_DEADLINE_REMINDER_DAYS", 2)))
+    return max(0, settings.PARTYHUB_DEADLINE_REMINDER_DAYS)
 
 
 def _with_directive(qs: QuerySet[IncomingDocument]) -> QuerySet[IncomingDocument]:

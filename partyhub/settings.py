@@ -285,6 +285,8 @@ PARTYHUB_OCR_JOBS = env.int("PARTYHUB_OCR_JOBS", default=1)
 PARTYHUB_OCR_TIMEOUT_SECONDS = env.int("PARTYHUB_OCR_TIMEOUT_SECONDS", default=1800)
 PARTYHUB_OCR_OUTPUT_TYPE = env.str("PARTYHUB_OCR_OUTPUT_TYPE", default="pdf")  # or "pdfa"
 PARTYHUB_OFFICE_TIMEOUT_SECONDS = env.int("PARTYHUB_OFFICE_TIMEOUT_SECONDS", default=120)
+# Handlers are reminded this many days before a deadline; the queues show such documents as "due soon".
+PARTYHUB_DEADLINE_REMINDER_DAYS = env.int("PARTYHUB_DEADLINE_REMINDER_DAYS", default=2)
 
 # --- PDF rendering --------------------------------------------------------------------------------
 PARTYHUB_PDF_TIMEOUT_SECONDS = env.int("PARTYHUB_PDF_TIMEOUT_SECONDS", default=60)
