@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 os.environ.setdefault("PARTYHUB_EMBEDDED", "true")
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls from tests stay synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -40,3 +42,15 @@ def pytest_runtest_setup(item):
         if _in_ci():
             pytest.fail(f"{message}: CI must provide it, so this test may not be skipped", pytrace=False)
         pytest.skip(message)
+
+
+def _is_browser_test(item) -> bool:
+    return item.get_closest_marker("e2e") is not None or "browser" in getattr(item, "fixturenames", ())
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last. Playwright's sync API keeps an event loop running in the main thread for the
+    rest of the session (so ``asyncio.run`` in code such as pyHanko's fails after it), and their live server's
+    flush empties the tables that data migrations seeded."""
+    items.sort(key=_is_browser_test)

@@ -1,7 +1,7 @@
 """Home page sections of incoming documents (registered in ``DocumentsConfig.ready``): documents to handle,
 documents waiting for the reader's directive, and drafts waiting to be registered. Each reads through
 ``documents.queues`` (which starts from the access selector) and answers ``None`` when the section is not the
-reader's business."""
+reader's business or has nothing in it (the home page then shows its general empty state)."""
 
 from __future__ import annotations
 
@@ -89,6 +89,8 @@ def incoming_to_direct(request) -> HomeSection | None:
         .filter(status=IncomingStatus.REGISTERED, organization_id__in=sorted(facts.directing_org_ids))
         .order_by("-urgency", "registered_at", "id")[:HOME_LIMIT]
     )
+    if not rows:
+        return None  # nothing waiting: the home page's general empty state says so
     return HomeSection(
         title=_("Documents waiting for your directive"),
         items=[
@@ -120,6 +122,8 @@ def incoming_to_register(request) -> HomeSection | None:
         .filter(status=IncomingStatus.DRAFT, organization_id__in=sorted(facts.receiving_org_ids))
         .order_by("-urgency", "created_at", "id")[:HOME_LIMIT]
     )
+    if not rows:
+        return None
     return HomeSection(
         title=_("Documents to register"),
         items=[

@@ -247,3 +247,29 @@ def document_types():
     migration = importlib.import_module("documents.migrations.0003_seed_document_types")
     migration.seed(apps, None)
     return {t.name: t for t in DocumentType.objects.all()}
+
+
+# --- data seeded by migrations, again after a transactional test's flush ----------------------------------
+
+#: Data migrations whose ``seed(apps, schema_editor)`` is idempotent (get_or_create).
+SEED_MIGRATIONS = (
+    "members.migrations.0006_seed_fee_assessment_rules",
+    "members.migrations.0007_seed_status_rules",
+    "documents.migrations.0003_seed_document_types",
+)
+
+
+@pytest.fixture(autouse=True)
+def _seeded_data_in_transactional_tests(request):
+    """A transactional test (browser tests, concurrency tests) starts after another one flushed every table,
+    seeded rules and document types included: seed them again, as ``migrate`` did."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return
+    import importlib
+
+    from django.apps import apps
+
+    request.getfixturevalue("transactional_db")
+    for name in SEED_MIGRATIONS:
+        importlib.import_module(name).seed(apps, None)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -26,30 +24,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 ROOT = Path(settings.BASE_DIR)
 SCREENSHOTS = Path(os.environ.get("PARTYHUB_SCREENSHOT_DIR", ROOT / "test-results"))
 DESKTOP = {"width": 1366, "height": 768}
-PO_HEADER = (
-    'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n"Plural-Forms: nplurals=1; plural=0;\\n"\n\n'
-)
-
-
-@pytest.fixture
-def fee_vietnamese_catalogue(tmp_path, settings):
-    """locale/pending/ui.po and members_fees.po compiled (first translation wins) ahead of the project's."""
-    msgcat, msgfmt = shutil.which("msgcat"), shutil.which("msgfmt")
-    if not (msgcat and msgfmt):
-        pytest.skip("needs gettext's msgcat and msgfmt (Debian package gettext)")
-    sources = []
-    for name in ("ui.po", "members_fees.po"):
-        fragment = ROOT / "locale" / "pending" / name
-        if fragment.is_file():
-            target = tmp_path / name
-            target.write_text(PO_HEADER + fragment.read_text(encoding="utf-8"), encoding="utf-8")
-            sources.append(str(target))
-    merged = tmp_path / "merged.po"
-    subprocess.run([msgcat, "--use-first", "-o", str(merged), *sources], check=True)
-    out = tmp_path / "locale" / "vi" / "LC_MESSAGES"
-    out.mkdir(parents=True)
-    subprocess.run([msgfmt, "-o", str(out / "django.mo"), str(merged)], check=True)
-    settings.LOCALE_PATHS = [tmp_path / "locale", *settings.LOCALE_PATHS]
 
 
 def _member(cell, name, category, basis=0):
@@ -61,7 +35,7 @@ def _member(cell, name, category, basis=0):
 
 
 def test_cell_secretary_records_this_months_payments(
-    live_server, browser, org_tree, cell_secretary, password, fee_vietnamese_catalogue, fee_rules
+    live_server, browser, org_tree, cell_secretary, password, ui_vietnamese_catalogue, fee_rules
 ):
     cell = org_tree["cell_a"]
     FeeDeclaration.objects.create(

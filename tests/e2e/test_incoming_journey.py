@@ -4,7 +4,7 @@ handler marks their part done and the lead handler reads the document in the pdf
 and closes it (tablet, 800×1280). The processing history on the page tells the whole story.
 
 Playwright on Debian's Chromium (``browser_type_launch_args`` in tests/conftest.py). Vietnamese pages: the
-project catalogue plus the documents PO fragments (locale/pending/docs_*.po, merged into locale/vi by the lead)
+project's Vietnamese catalogue (locale/vi)
 compiled for the test. Digitizing runs inline (``celery_eager``), OCR included. Screenshots go to
 ``PARTYHUB_SCREENSHOT_DIR`` (test-results/ by default).
 """
@@ -14,8 +14,6 @@ from __future__ import annotations
 import datetime
 import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -32,31 +30,6 @@ ROOT = Path(settings.BASE_DIR)
 SCREENSHOTS = Path(os.environ.get("PARTYHUB_SCREENSHOT_DIR", ROOT / "test-results"))
 DESKTOP = {"width": 1366, "height": 768}
 TABLET = {"width": 800, "height": 1280}
-PO_HEADER = (
-    'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n"Plural-Forms: nplurals=1; plural=0;\\n"\n\n'
-)
-
-
-@pytest.fixture
-def documents_vietnamese_catalogue(tmp_path, settings):
-    """locale/pending/docs_*.po (this area's first) ahead of locale/vi, compiled for the test."""
-    msgcat, msgfmt = shutil.which("msgcat"), shutil.which("msgfmt")
-    if not (msgcat and msgfmt):
-        pytest.skip("needs gettext's msgcat and msgfmt (Debian package gettext)")
-    pending = ROOT / "locale" / "pending"
-    fragments = sorted(pending.glob("docs_*.po"), key=lambda p: p.name != "docs_handling.po")
-    sources = []
-    for fragment in fragments:
-        target = tmp_path / fragment.name
-        target.write_text(PO_HEADER + fragment.read_text(encoding="utf-8"), encoding="utf-8")
-        sources.append(str(target))
-    sources.append(str(ROOT / "locale" / "vi" / "LC_MESSAGES" / "django.po"))
-    merged = tmp_path / "merged.po"
-    subprocess.run([msgcat, "--use-first", "-o", str(merged), *sources], check=True)
-    out = tmp_path / "locale" / "vi" / "LC_MESSAGES"
-    out.mkdir(parents=True)
-    subprocess.run([msgfmt, "-o", str(out / "django.mo"), str(merged)], check=True)
-    settings.LOCALE_PATHS = [tmp_path / "locale", *settings.LOCALE_PATHS]
 
 
 @pytest.fixture
@@ -126,7 +99,7 @@ def test_clerk_registers_leader_directs_handlers_complete(
     password,
     celery_eager,
     private_storage,
-    documents_vietnamese_catalogue,
+    ui_vietnamese_catalogue,
     tmp_path,
 ):
     scan = tmp_path / "nghi-quyet-57.pdf"

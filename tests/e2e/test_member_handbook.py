@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,28 +21,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 ROOT = Path(settings.BASE_DIR)
 SCREENSHOTS = Path(os.environ.get("PARTYHUB_SCREENSHOT_DIR", ROOT / "test-results"))
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
-HEADER = (
-    'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n"Plural-Forms: nplurals=1; plural=0;\\n"\n\n'
-)
-
-
-@pytest.fixture
-def records_vietnamese_catalogue(tmp_path, settings):
-    """The project's Vietnamese catalogue plus this area's fragment (not merged yet), compiled afresh."""
-    msgfmt, msgcat = shutil.which("msgfmt"), shutil.which("msgcat")
-    if msgfmt is None or msgcat is None:
-        pytest.skip("needs gettext's msgfmt and msgcat (Debian package gettext)")
-    fragment = tmp_path / "members_records.po"
-    fragment.write_text(
-        HEADER + (ROOT / "locale/pending/members_records.po").read_text(encoding="utf-8"), encoding="utf-8"
-    )
-    merged = tmp_path / "django.po"
-    project = ROOT / "locale/vi/LC_MESSAGES/django.po"
-    subprocess.run([msgcat, "--use-first", "-o", str(merged), str(project), str(fragment)], check=True)
-    target = tmp_path / "locale/vi/LC_MESSAGES"
-    target.mkdir(parents=True)
-    subprocess.run([msgfmt, "-o", str(target / "django.mo"), str(merged)], check=True)
-    settings.LOCALE_PATHS = [tmp_path / "locale", *settings.LOCALE_PATHS]
 
 
 @pytest.fixture
@@ -70,7 +46,7 @@ def handbook_member(member_user, cell_secretary, clerk, org_tree):
 
 
 def test_member_reads_handbook_and_asks_for_a_correction(
-    live_server, browser, handbook_member, member_user, clerk, password, records_vietnamese_catalogue
+    live_server, browser, handbook_member, member_user, clerk, password, ui_vietnamese_catalogue
 ):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(locale="vi-VN", **PHONE)
