@@ -66,8 +66,9 @@ FILTER_KEYS = (
 MAX_TERMS = 12
 MAX_TERM_LENGTH = 60
 SNIPPET_CHARS = 220
-#: Above this many matches, results are not ranked but shown newest first (ranking reads every match).
-RANK_LIMIT = 20_000
+#: Matches of a text search are counted up to this; above it results are not ranked but shown newest first
+#: (counting and ranking read every match: a common word matches most of a million documents).
+COUNT_LIMIT = 10_000
 NEWEST = ("-received_on", F("number").desc(nulls_last=True), "-id")
 
 _WORD_RE = re.compile(r"^[a-z0-9]+$")
@@ -232,6 +233,8 @@ class SearchResult:
     full_text: bool = False
     #: Whether the rows are in order of relevance (see :meth:`page`).
     ranked: bool = False
+    #: Whether more documents match than were counted (see :meth:`page`).
+    count_capped: bool = False
 
     @property
     def q(self) -> str:
@@ -248,14 +251,22 @@ class SearchResult:
         """One page (``Paginator.get_page`` semantics: out-of-range numbers give the last page), highlighted.
         Two queries: the count and the rows.
 
-        Ranking reads the stored vector of every match, so it is skipped when the words match more than
-        :data:`RANK_LIMIT` documents (a word found nearly everywhere, like "dang"): those results come newest
-        first and ``ranked`` is ``False`` (the page says so)."""
-        count = self.queryset.count()
+        With words, matches are counted up to :data:`COUNT_LIMIT` only (``count_capped`` tells when there are
+        more: the page says "more than …"), and ranking — which reads the stored vector of every match — is
+        skipped above that: such results (a word found nearly everywhere, like "dang") come newest first by
+        an index, and ``ranked`` is ``False``."""
         queryset = self.queryset
-        if self.full_text and self.order == "rank" and count > RANK_LIMIT:
-            queryset = queryset.order_by(*NEWEST)
-            self.ranked = False
+        if self.query:
+            count = queryset.order_by()[: COUNT_LIMIT + 1].count()
+            if count > COUNT_LIMIT:
+                count = COUNT_LIMIT
+                self.count_capped = True
+                if self.order in ("rank", "newest"):
+                    # (received_on, id) has an index: the first rows come without sorting every match.
+                    queryset = queryset.order_by("-received_on", "-id")
+                    self.ranked = False
+        else:
+            count = queryset.count()
         paginator = Paginator(queryset, per_page)
         paginator.__dict__["count"] = count  # already counted (cached_property)
         page = paginator.get_page(number)

@@ -75,7 +75,8 @@ def _detail_queryset(user):
             "the current directive, the secretary of a receiving cell; classified documents only with a valid "
             "clearance for their level). `q` searches metadata and extracted text without needing diacritics "
             "(every word must match); `snippet` is then an HTML fragment with the matches in `<mark>` (text "
-            "escaped). Filters combine with AND."
+            "escaped). Filters combine with AND. With `q`, `count` stops at 10,000: beyond that, results are not "
+            "ranked but come newest first (add words or filters to narrow the search)."
         ),
         parameters=[IncomingQuerySerializer],
         tags=["incoming documents"],

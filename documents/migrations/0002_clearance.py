@@ -6,31 +6,76 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('documents', '0001_initial'),
+        ("documents", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Clearance',
+            name="Clearance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.CharField(choices=[('mat', 'Secret (Mật)'), ('toi_mat', 'Top secret (Tối mật)'), ('tuyet_mat', 'Absolutely secret (Tuyệt mật)')], max_length=20, verbose_name='level')),
-                ('valid_from', models.DateField(verbose_name='valid from')),
-                ('valid_until', models.DateField(blank=True, help_text='Empty: until revoked.', null=True, verbose_name='valid until')),
-                ('note', models.CharField(blank=True, help_text='e.g. the decision granting it', max_length=300, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('granted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='granted by')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='clearances', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("mat", "Secret (Mật)"),
+                            ("toi_mat", "Top secret (Tối mật)"),
+                            ("tuyet_mat", "Absolutely secret (Tuyệt mật)"),
+                        ],
+                        max_length=20,
+                        verbose_name="level",
+                    ),
+                ),
+                ("valid_from", models.DateField(verbose_name="valid from")),
+                (
+                    "valid_until",
+                    models.DateField(
+                        blank=True, help_text="Empty: until revoked.", null=True, verbose_name="valid until"
+                    ),
+                ),
+                (
+                    "note",
+                    models.CharField(
+                        blank=True, help_text="e.g. the decision granting it", max_length=300, verbose_name="note"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "granted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="granted by",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="clearances",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'clearance',
-                'verbose_name_plural': 'clearances',
-                'ordering': ['user', '-valid_from'],
-                'indexes': [models.Index(fields=['user', 'valid_from'], name='clearance_user_from')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('valid_until__isnull', True), ('valid_until__gte', models.F('valid_from')), _connector='OR'), name='clearance_period_ordered')],
+                "verbose_name": "clearance",
+                "verbose_name_plural": "clearances",
+                "ordering": ["user", "-valid_from"],
+                "indexes": [models.Index(fields=["user", "valid_from"], name="clearance_user_from")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("valid_until__isnull", True), ("valid_until__gte", models.F("valid_from")), _connector="OR"
+                        ),
+                        name="clearance_period_ordered",
+                    )
+                ],
             },
         ),
     ]

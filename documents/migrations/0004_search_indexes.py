@@ -1,9 +1,9 @@
 """Search support on PostgreSQL: the ``unaccent`` and ``pg_trgm`` extensions; ``search_vector``, a stored
 generated column ``to_tsvector('simple', search_text)`` with a GIN index (ranking reads the stored vector
 instead of parsing the text of every match again); a GIN trigram index on ``search_text`` for substring
-matches such as "57-nq/tw". The column is not a model field: only ``documents.search`` reads it, on
-PostgreSQL. Other databases (the embedded SQLite) get nothing: the search falls back to ``icontains`` on the
-folded column."""
+matches such as "57-nq/tw"; a (received_on, id) index for newest-first pages of very large result sets.
+The column is not a model field: only ``documents.search`` reads it, on PostgreSQL. Other databases (the
+embedded SQLite) get nothing: the search falls back to ``icontains`` on the folded column."""
 
 from django.db import migrations
 
@@ -15,8 +15,11 @@ FORWARD = [
     "CREATE INDEX IF NOT EXISTS incoming_search_fts ON documents_incomingdocument USING gin (search_vector)",
     "CREATE INDEX IF NOT EXISTS incoming_search_trgm ON documents_incomingdocument "
     "USING gin (search_text gin_trgm_ops)",
+    # Newest first for searches with too many matches to rank (documents.search.COUNT_LIMIT).
+    "CREATE INDEX IF NOT EXISTS incoming_received_id ON documents_incomingdocument (received_on DESC, id DESC)",
 ]
 BACKWARD = [
+    "DROP INDEX IF EXISTS incoming_received_id",
     "DROP INDEX IF EXISTS incoming_search_trgm",
     "DROP INDEX IF EXISTS incoming_search_fts",
     "ALTER TABLE documents_incomingdocument DROP COLUMN IF EXISTS search_vector",
