@@ -239,32 +239,41 @@ def index(request):
     return render(request, "documents/index.html", {"queue": queue, "reminder_days": reminder_days()})
 
 
-@require_POST
-def direct(request, pk):
-    document = _document(request, pk)
-    if not can_direct(request.user, document):
-        raise Http404
-    form = DirectiveForm(request.POST, document=document)
+def _submit(request, document, form, action, success_message):
+    """Validate ``form`` and run ``action(cleaned_data)`` (one service call): a refusal reads as 404, a
+    ValidationError lands on the form, success answers with the message."""
     if form.is_valid():
         try:
-            services.incoming_direct(
-                actor=request.user,
-                document=document,
-                lead=form.cleaned_data["lead"],
-                cooperating=list(form.cleaned_data["cooperating"]),
-                informed=list(form.cleaned_data["informed"]),
-                deadline=form.cleaned_data["deadline"],
-                instructions=form.cleaned_data["instructions"],
-            )
+            action(form.cleaned_data)
         except PermissionDenied as exc:
             raise Http404 from exc
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            return _answer(
-                request, document, success_message=_("The directive was recorded and the people named were notified.")
-            )
+            return _answer(request, document, success_message=success_message)
     return _answer(request, document, bound=form)
+
+
+@require_POST
+def direct(request, pk):
+    document = _document(request, pk)
+    if not can_direct(request.user, document):
+        raise Http404
+    return _submit(
+        request,
+        document,
+        DirectiveForm(request.POST, document=document),
+        lambda data: services.incoming_direct(
+            actor=request.user,
+            document=document,
+            lead=data["lead"],
+            cooperating=list(data["cooperating"]),
+            informed=list(data["informed"]),
+            deadline=data["deadline"],
+            instructions=data["instructions"],
+        ),
+        _("The directive was recorded and the people named were notified."),
+    )
 
 
 def _my_assignment_or_404(request, document):
@@ -278,39 +287,28 @@ def _my_assignment_or_404(request, document):
 def progress(request, pk):
     document = _document(request, pk)
     assignment = _my_assignment_or_404(request, document)
-    form = ProgressForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.assignment_progress(
-                actor=request.user,
-                assignment=assignment,
-                text=form.cleaned_data["text"],
-                file=form.cleaned_data["file"],
-            )
-        except PermissionDenied as exc:
-            raise Http404 from exc
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            return _answer(request, document, success_message=_("Your progress was noted."))
-    return _answer(request, document, bound=form)
+    return _submit(
+        request,
+        document,
+        ProgressForm(request.POST, request.FILES),
+        lambda data: services.assignment_progress(
+            actor=request.user, assignment=assignment, text=data["text"], file=data["file"]
+        ),
+        _("Your progress was noted."),
+    )
 
 
 @require_POST
 def done(request, pk):
     document = _document(request, pk)
     assignment = _my_assignment_or_404(request, document)
-    form = DoneForm(request.POST)
-    if form.is_valid():
-        try:
-            services.assignment_done(actor=request.user, assignment=assignment, text=form.cleaned_data["text"])
-        except PermissionDenied as exc:
-            raise Http404 from exc
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            return _answer(request, document, success_message=_("Your part is marked done."))
-    return _answer(request, document, bound=form)
+    return _submit(
+        request,
+        document,
+        DoneForm(request.POST),
+        lambda data: services.assignment_done(actor=request.user, assignment=assignment, text=data["text"]),
+        _("Your part is marked done."),
+    )
 
 
 @require_POST
@@ -318,22 +316,15 @@ def close(request, pk):
     document = _document(request, pk)
     if not can_close(request.user, document):
         raise Http404
-    form = CloseForm(request.POST)
-    if form.is_valid():
-        try:
-            services.incoming_close(
-                actor=request.user,
-                document=document,
-                text=form.cleaned_data["text"],
-                confirm=form.cleaned_data["confirm"],
-            )
-        except PermissionDenied as exc:
-            raise Http404 from exc
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            return _answer(request, document, success_message=_("The document is closed as handled."))
-    return _answer(request, document, bound=form)
+    return _submit(
+        request,
+        document,
+        CloseForm(request.POST),
+        lambda data: services.incoming_close(
+            actor=request.user, document=document, text=data["text"], confirm=data["confirm"]
+        ),
+        _("The document is closed as handled."),
+    )
 
 
 @require_POST
@@ -341,14 +332,10 @@ def reopen(request, pk):
     document = _document(request, pk)
     if not services.can_reopen(request.user, document):
         raise Http404
-    form = ReopenForm(request.POST)
-    if form.is_valid():
-        try:
-            services.incoming_reopen(actor=request.user, document=document, reason=form.cleaned_data["reason"])
-        except PermissionDenied as exc:
-            raise Http404 from exc
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            return _answer(request, document, success_message=_("The document was reopened."))
-    return _answer(request, document, bound=form)
+    return _submit(
+        request,
+        document,
+        ReopenForm(request.POST),
+        lambda data: services.incoming_reopen(actor=request.user, document=document, reason=data["reason"]),
+        _("The document was reopened."),
+    )
