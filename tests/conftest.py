@@ -273,3 +273,20 @@ def _seeded_data_in_transactional_tests(request):
     request.getfixturevalue("transactional_db")
     for name in SEED_MIGRATIONS:
         importlib.import_module(name).seed(apps, None)
+
+
+# --- the language of a test -------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_vietnamese(request, settings):
+    """Tests read English messages (the msgids) unless they ask for Vietnamese: marker ``vietnamese`` or the
+    ``ui_vietnamese_catalogue`` fixture. The product's own default stays Vietnamese; those tests check it."""
+    from django.utils import translation
+
+    if request.node.get_closest_marker("vietnamese") or "ui_vietnamese_catalogue" in request.fixturenames:
+        yield
+        return
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

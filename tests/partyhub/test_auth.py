@@ -69,6 +69,7 @@ def no_otp_throttle(settings):
 # --- password step ------------------------------------------------------------------------------------
 
 
+@pytest.mark.vietnamese
 def test_login_page_is_public_and_vietnamese_by_default(client):
     response = client.get(LOGIN)
     assert response.status_code == 200

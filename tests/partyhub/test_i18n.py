@@ -63,6 +63,7 @@ def test_the_committed_catalogue_has_no_untranslated_or_fuzzy_entries():
     assert [msgid for msgid, msgstr, fuzzy in entries if not msgstr or fuzzy] == []
 
 
+@pytest.mark.vietnamese
 def test_vietnamese_is_the_default_language():
     assert settings.LANGUAGE_CODE == "vi"
     with translation.override("vi"):

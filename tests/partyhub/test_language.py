@@ -4,6 +4,8 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+pytestmark = pytest.mark.vietnamese
+
 
 @pytest.mark.django_db
 def test_an_english_browser_still_gets_vietnamese(client):
