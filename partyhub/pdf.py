@@ -267,9 +267,10 @@ def html_to_pdf(html: str, *, timeout: float | None = None) -> PdfRenderResult:
 def render_pdf(template_name: str, context: dict, *, timeout: int | None = None, language: str | None = None) -> bytes:
     """Render ``template_name`` with ``context`` to PDF bytes.
 
-    ``language`` defaults to ``settings.LANGUAGE_CODE`` (Vietnamese). Raises ``PdfRenderTimeout`` when rendering
-    exceeds ``timeout`` seconds (default ``PARTYHUB_PDF_TIMEOUT_SECONDS``), ``PdfRenderError`` on other failures.
+    ``language`` defaults to ``settings.PARTYHUB_DOCUMENT_LANGUAGE`` (Vietnamese). Raises ``PdfRenderTimeout``
+    when rendering exceeds ``timeout`` seconds (default ``PARTYHUB_PDF_TIMEOUT_SECONDS``), ``PdfRenderError`` on
+    other failures.
     """
-    with translation.override(language or settings.LANGUAGE_CODE):
+    with translation.override(language or settings.PARTYHUB_DOCUMENT_LANGUAGE):
         html = render_to_string(template_name, context)
     return html_to_pdf(html, timeout=timeout).pdf

@@ -220,6 +220,8 @@ USE_TZ = True
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 FORMAT_MODULE_PATH = ["partyhub.formats"]  # dd/mm/yyyy and grouped thousands in both languages
 LANGUAGE_COOKIE_NAME = "partyhub_language"
+#: Official documents (PDFs) are written in Vietnamese whatever the reader's interface language.
+PARTYHUB_DOCUMENT_LANGUAGE = "vi"
 LANGUAGE_COOKIE_SECURE = not DEBUG
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"

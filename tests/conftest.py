@@ -287,6 +287,18 @@ def _english_unless_vietnamese(request, settings):
     if request.node.get_closest_marker("vietnamese") or "ui_vietnamese_catalogue" in request.fixturenames:
         yield
         return
+    from django.contrib.auth import get_user_model
+
     settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+    # Users made by the test prefer English too (the middleware and notifications follow the user's choice);
+    # a test may still give a user ``preferred_language="vi"`` explicitly.
+    field = get_user_model()._meta.get_field("preferred_language")
+    saved = field.default
+    field.default = "en"
+    field.__dict__.pop("_get_default", None)  # Field caches its default getter
+    try:
+        with translation.override("en"):
+            yield
+    finally:
+        field.default = saved
+        field.__dict__.pop("_get_default", None)

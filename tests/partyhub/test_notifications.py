@@ -138,6 +138,8 @@ def test_email_is_rendered_in_the_recipients_language(clerk, leader, settings):
     settings.PUBLIC_BASE_URL = "https://partyhub.example.vn"
     clerk.preferred_language = "en"
     clerk.save()
+    leader.preferred_language = "vi"
+    leader.save()
     english = _note(clerk, title="Document 05-NQ/ĐU", body="Please read it.", url="/documents/5/")
     vietnamese = _note(leader, title="Văn bản 05-NQ/ĐU")
 

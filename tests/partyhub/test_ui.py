@@ -51,6 +51,7 @@ def nav_labels(html: str) -> list[str]:
 # --- layout -------------------------------------------------------------------------------------------
 
 
+@pytest.mark.vietnamese
 def test_home_is_vietnamese_by_default(client, clerk):
     client.force_login(clerk)
     html = client.get("/").content.decode()
