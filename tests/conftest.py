@@ -256,6 +256,8 @@ SEED_MIGRATIONS = (
     "members.migrations.0006_seed_fee_assessment_rules",
     "members.migrations.0007_seed_status_rules",
     "documents.migrations.0003_seed_document_types",
+    "documents.migrations.0006_seed_format_profile",
+    "meetings.migrations.0002_seed_vote_rules",
 )
 
 

@@ -492,3 +492,29 @@ class Clearance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.get_level_display()}"
+
+
+__all__ = [
+    "Assignment",
+    "AssignmentRole",
+    "AssignmentStatus",
+    "Clearance",
+    "Confidentiality",
+    "Directive",
+    "DocumentFile",
+    "DocumentType",
+    "FileRole",
+    "HandlingEntry",
+    "HandlingKind",
+    "IncomingDocument",
+    "IncomingStatus",
+    "ProcessingState",
+    "ReceivedVia",
+    "Register",
+    "RegisterCounter",
+    "RegisterKind",
+    "ResetPeriod",
+    "SavedSearch",
+    "SignatureCheck",
+    "Urgency",
+]
