@@ -140,3 +140,58 @@ def incoming_to_register(request) -> HomeSection | None:
         link_url=reverse("documents:index"),
         link_text=_("All incoming documents"),
     )
+
+
+# --- outgoing documents (issue 5) ---------------------------------------------------------------------------
+
+
+def outgoing_waiting(request) -> HomeSection | None:
+    """Outgoing documents waiting for the reader: to review, to sign, to issue, or returned to them."""
+    from members.selectors import access_for
+
+    from .models import OutgoingStatus
+    from .selectors import outgoing_waiting_for
+
+    if not access_for(request.user).positions:
+        # Reviewers and signers hold a position where the issuer's signers sit, issuers a clerk's or cell
+        # secretary's position: an ordinary member has nothing waiting here (and pays no query for it).
+        return None
+    rows = list(
+        outgoing_waiting_for(request.user)
+        .select_related("document_type", "organization")
+        .order_by("-urgency", "updated_at", "id")[:HOME_LIMIT]
+    )
+    if not rows:
+        return None
+    what = {
+        OutgoingStatus.SUBMITTED: _("to review"),
+        OutgoingStatus.APPROVED: _("to sign"),
+        OutgoingStatus.SIGNED: _("to number and issue"),
+        OutgoingStatus.RETURNED: _("returned to you"),
+    }
+    items = []
+    for d in rows:
+        if d.is_classified:
+            title = str(
+                format_lazy(
+                    _("Classified {type} ({level})"), type=d.document_type.name, level=d.get_confidentiality_display()
+                )
+            )
+        else:
+            title = f"{d.document_type.name}: {d.summary[:90]}"
+        items.append(
+            HomeItem(
+                title=title,
+                url=reverse("documents:outgoing_detail", args=[d.pk]),
+                detail=" · ".join(str(b) for b in (what.get(d.status, ""), d.organization.name) if b),
+                badge=d.get_urgency_display() if d.urgency else "",
+                tone="urgent" if d.urgency else "",
+            )
+        )
+    return HomeSection(
+        title=_("Outgoing documents waiting for you"),
+        items=items,
+        empty_text=_("No outgoing document is waiting for you."),
+        link_url=reverse("documents:outgoing_list") + "?queue=mine",
+        link_text=_("All outgoing documents"),
+    )

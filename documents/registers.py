@@ -295,3 +295,236 @@ def register_workbook(user, extract: RegisterExtract) -> bytes:
 def register_filename(extract: RegisterExtract, extension: str) -> str:
     kind = "Sổ văn bản mật đến" if extract.register.is_secret else "Sổ văn bản đến"
     return f"{kind} {extract.date_from:%d-%m-%Y} - {extract.date_to:%d-%m-%Y}.{extension}"
+
+
+# =====================================================================================================
+# Outgoing documents
+# =====================================================================================================
+# The outgoing register (sổ đăng ký văn bản đi) for a period — the columns of domain.md §3:
+#
+# number and symbol · date · type and summary · signer · recipients · unit keeping the file copy · number of
+# copies · notes.
+#
+# Entries are the issued documents whose entry is in the register (classified ones sit in the SECRET register,
+# numbered in the sequence of their type in the ordinary one), in the order they were issued. A recalled
+# document keeps its row, struck through, with the reason in the notes. Entries come from
+# ``selectors.outgoing_visible_to(user)``; a classified entry the user is not cleared for is counted, not shown.
+
+#: The columns of the outgoing register, in Vietnamese (the official book).
+OUTGOING_COLUMNS = (
+    ("number_symbol", "Số, ký hiệu văn bản", 16),
+    ("issued_on", "Ngày tháng văn bản", 12),
+    ("type_summary", "Tên loại và trích yếu nội dung văn bản", 48),
+    ("signer", "Người ký", 22),
+    ("recipients", "Nơi nhận văn bản", 34),
+    ("file_copy_unit", "Đơn vị, người nhận bản lưu", 22),
+    ("copies", "Số lượng bản", 8),
+    ("notes", "Ghi chú", 28),
+)
+
+
+@dataclass
+class OutgoingRegisterRow:
+    document: object
+    number: int
+    number_symbol: str
+    issued_on: datetime.date
+    type_name: str
+    summary: str
+    signer: str
+    recipients: str
+    file_copy_unit: str
+    copies: int | None
+    notes: str
+    recalled: bool
+
+    @property
+    def type_summary(self) -> str:
+        return f"{self.type_name}: {self.summary}" if self.type_name else self.summary
+
+    @property
+    def void(self) -> bool:  # the incoming register's name for a struck-through row
+        return self.recalled
+
+
+@dataclass
+class OutgoingRegisterExtract:
+    register: Register
+    date_from: datetime.date
+    date_to: datetime.date
+    rows: list[OutgoingRegisterRow]
+    hidden: int
+
+    @property
+    def recalled(self) -> int:
+        return sum(1 for row in self.rows if row.recalled)
+
+
+def outgoing_registers_visible_to(user) -> QuerySet[Register]:
+    """Outgoing registers ``user`` may print: those of the organizations whose outgoing documents they see as
+    office (clerk, leader, handler) or cell secretary; the secret ones only with a clearance. Admins: all
+    (secret ones still need a clearance)."""
+    from .selectors import outgoing_access_for
+
+    facts = outgoing_access_for(user)
+    if not facts.authenticated:
+        return Register.objects.none()
+    qs = Register.objects.filter(kind=RegisterKind.OUTGOING).select_related("organization")
+    if not facts.is_admin:
+        qs = qs.filter(organization_id__in=sorted(facts.office_org_ids))
+    if not facts.cleared_levels:
+        qs = qs.filter(is_secret=False)
+    return qs.order_by("organization__name", "is_secret")
+
+
+def organizations_with_outgoing_registers(user) -> QuerySet[Organization]:
+    return Organization.objects.filter(pk__in=outgoing_registers_visible_to(user).values("organization_id")).order_by(
+        "name"
+    )
+
+
+def _recipients_text(document) -> str:
+    names = [r.name for r in document.recipients.all()]  # prefetched, in order
+    return "; ".join(names)
+
+
+def outgoing_register_extract(
+    user, *, register: Register, date_from: datetime.date, date_to: datetime.date
+) -> OutgoingRegisterExtract:
+    """The entries of the outgoing ``register`` issued from ``date_from`` to ``date_to`` (inclusive) that
+    ``user`` may see, in the order they were issued. Four queries whatever the number of entries."""
+    from .models import OutgoingDocument, OutgoingRecipient, OutgoingStatus
+    from .selectors import outgoing_visible_to
+
+    entries = OutgoingDocument.objects.filter(
+        register=register, number__isnull=False, issued_on__gte=date_from, issued_on__lte=date_to
+    )
+    visible = (
+        outgoing_visible_to(user)
+        .filter(pk__in=entries.values("pk"))
+        .select_related("document_type", "corrects")
+        .prefetch_related(Prefetch("recipients", queryset=OutgoingRecipient.objects.order_by("order", "id")))
+        .order_by("issued_on", "issued_at", "id")
+    )
+    rows = []
+    for document in visible:
+        recalled = document.status == OutgoingStatus.RECALLED
+        notes = document.notes
+        if recalled:
+            notes = f"Đã thu hồi: {document.recall_reason}" + (f" — {notes}" if notes else "")
+        if document.corrects_id:
+            corrected = document.corrects.number_symbol if document.corrects else ""
+            notes = f"Thay thế/đính chính {corrected}" + (f" — {notes}" if notes else "")
+        rows.append(
+            OutgoingRegisterRow(
+                document=document,
+                number=document.number,
+                number_symbol=document.number_symbol,
+                issued_on=document.issued_on,
+                type_name=document.document_type.name,
+                summary=document.summary,
+                signer=document.signer_name,
+                recipients=_recipients_text(document),
+                file_copy_unit=document.file_copy_unit,
+                copies=document.copies,
+                notes=notes,
+                recalled=recalled,
+            )
+        )
+    hidden = entries.count() - len(rows)
+    return OutgoingRegisterExtract(register=register, date_from=date_from, date_to=date_to, rows=rows, hidden=hidden)
+
+
+def _audit_outgoing(user, extract: OutgoingRegisterExtract, fmt: str) -> None:
+    audit.record(
+        action="download",
+        obj=extract.register,
+        actor=user,
+        changes={
+            "export": {
+                "format": fmt,
+                "from": extract.date_from.isoformat(),
+                "to": extract.date_to.isoformat(),
+                "entries": len(extract.rows),
+            }
+        },
+    )
+
+
+def outgoing_register_title(extract: OutgoingRegisterExtract) -> str:
+    return "SỔ ĐĂNG KÝ VĂN BẢN MẬT ĐI" if extract.register.is_secret else "SỔ ĐĂNG KÝ VĂN BẢN ĐI"
+
+
+def outgoing_register_pdf(user, extract: OutgoingRegisterExtract) -> bytes:
+    """The outgoing register as PDF (A4 landscape), in Vietnamese; the download is audited."""
+    pdf = render_pdf(
+        "documents/registers/outgoing_pdf.html",
+        {
+            "extract": extract,
+            "title": outgoing_register_title(extract),
+            "organization": extract.register.organization,
+            "columns": OUTGOING_COLUMNS,
+            "printed_at": timezone.localtime(),
+        },
+        language="vi",
+    )
+    _audit_outgoing(user, extract, "pdf")
+    return pdf
+
+
+def outgoing_register_workbook(user, extract: OutgoingRegisterExtract) -> bytes:
+    """The outgoing register as an Excel workbook (formula-safe text cells, real dates); audited."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    workbook.properties.creator = "PartyHub"
+    workbook.properties.title = outgoing_register_title(extract)
+    sheet = workbook.create_sheet("Sổ văn bản đi")
+    for index, (_key, _header, width) in enumerate(OUTGOING_COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A4"
+    title = _text_cell(sheet, f"{outgoing_register_title(extract)} — {extract.register.organization.name}")
+    title.font = Font(bold=True, size=14)
+    sheet.append([title])
+    sheet.append([_text_cell(sheet, f"Từ ngày {extract.date_from:%d/%m/%Y} đến ngày {extract.date_to:%d/%m/%Y}")])
+    header = []
+    for _key, text, _width in OUTGOING_COLUMNS:
+        cell = _text_cell(sheet, text)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor="C8102E")
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        header.append(cell)
+    sheet.append(header)
+    for row in extract.rows:
+        issued = WriteOnlyCell(sheet, value=row.issued_on)
+        issued.number_format = DATE_FORMAT
+        copies = WriteOnlyCell(sheet, value=row.copies) if row.copies is not None else None
+        if row.recalled:
+            issued.font = Font(strike=True)
+            if copies is not None:
+                copies.font = Font(strike=True)
+        values = {
+            "number_symbol": _text_cell(sheet, row.number_symbol, void=row.recalled),
+            "issued_on": issued,
+            "type_summary": _text_cell(sheet, row.type_summary, void=row.recalled),
+            "signer": _text_cell(sheet, row.signer, void=row.recalled) if row.signer else None,
+            "recipients": _text_cell(sheet, row.recipients, void=row.recalled) if row.recipients else None,
+            "file_copy_unit": _text_cell(sheet, row.file_copy_unit, void=row.recalled) if row.file_copy_unit else None,
+            "copies": copies,
+            "notes": _text_cell(sheet, row.notes) if row.notes else None,
+        }
+        sheet.append([values[key] for key, _text, _width in OUTGOING_COLUMNS])
+    if extract.hidden:
+        sheet.append([_text_cell(sheet, f"Không hiển thị {extract.hidden} văn bản mật (không có quyền xem).")])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    _audit_outgoing(user, extract, "xlsx")
+    return buffer.getvalue()
+
+
+def outgoing_register_filename(extract: OutgoingRegisterExtract, extension: str) -> str:
+    kind = "Sổ văn bản mật đi" if extract.register.is_secret else "Sổ văn bản đi"
+    return f"{kind} {extract.date_from:%d-%m-%Y} - {extract.date_to:%d-%m-%Y}.{extension}"

@@ -187,3 +187,157 @@ def incoming_for_update(user, pk) -> IncomingDocument:
         return qs.get(pk=pk)
     except (IncomingDocument.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+
+
+# =====================================================================================================
+# Outgoing documents
+# =====================================================================================================
+#
+# The rule (issue 5), on the same facts as incoming documents (``document_access_for``) plus handlers:
+#
+# * the office — clerks, leaders and handlers of the issuing organization's commune (its committee or one of
+#   its bodies) — sees the organization's outgoing documents, whatever their state;
+# * the drafter, the designated reviewer and the signer see the documents they are named on;
+# * a cell secretary sees (drafts, issues) the outgoing documents of their cell;
+# * admins see every document;
+# * classified documents only with a clearance for their level (admins too).
+#
+# Recipients see an issued document through their incoming copy and the library, never through this selector.
+# A document a user may not see answers 404.
+
+_OUTGOING_CACHE_ATTR = "_partyhub_outgoing_access"
+
+
+@dataclass
+class OutgoingAccess:
+    """What one user may reach among outgoing documents today; cached on the user object."""
+
+    authenticated: bool = False
+    is_admin: bool = False
+    #: Organizations whose outgoing documents the user sees and may draft (office: clerk, leader, handler of
+    #: the commune tree; a cell secretary's cell).
+    office_org_ids: frozenset[int] = frozenset()
+    #: Organizations whose signed documents the user may number and issue (clerks of the commune tree; a cell
+    #: secretary for their cell).
+    issuing_org_ids: frozenset[int] = frozenset()
+    #: Classification levels the user is cleared for today.
+    cleared_levels: frozenset[str] = frozenset()
+
+
+def outgoing_access_for(user) -> OutgoingAccess:
+    """The facts of :class:`OutgoingAccess` for ``user``: those of :func:`document_access_for` plus the trees
+    of the user's handler positions (at most one more tree walk), cached on the user object."""
+    facts = document_access_for(user)
+    if not facts.authenticated:
+        return OutgoingAccess()
+    cached = getattr(user, _OUTGOING_CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    handler_roots = {_commune_root(p) for p in access_for(user).positions if Role.HANDLER in p.roles}
+    handler_tree = descendant_ids(handler_roots) if handler_roots else set()
+    result = OutgoingAccess(
+        authenticated=True,
+        is_admin=facts.is_admin,
+        office_org_ids=frozenset(facts.office_org_ids | facts.cell_org_ids | handler_tree),
+        issuing_org_ids=facts.receiving_org_ids,
+        cleared_levels=facts.cleared_levels,
+    )
+    setattr(user, _OUTGOING_CACHE_ATTR, result)
+    return result
+
+
+def forget_outgoing_access(user) -> None:
+    """Drop the cached outgoing (and incoming) access of ``user``."""
+    forget_document_access(user)
+    if user is not None and hasattr(user, _OUTGOING_CACHE_ATTR):
+        delattr(user, _OUTGOING_CACHE_ATTR)
+
+
+def outgoing_visible_q(user) -> Q | None:
+    """The access rule as a ``Q`` over :class:`~documents.models.OutgoingDocument` (``None`` = nothing)."""
+    facts = outgoing_access_for(user)
+    if not facts.authenticated:
+        return None
+    if facts.is_admin:
+        reach = Q()
+    else:
+        reach = Q(drafted_by_id=user.pk) | Q(reviewer_id=user.pk) | Q(signer_id=user.pk)
+        if facts.office_org_ids:
+            reach |= Q(organization_id__in=sorted(facts.office_org_ids))
+    classified = Q(confidentiality=Confidentiality.NORMAL)
+    if facts.cleared_levels:
+        classified |= Q(confidentiality__in=sorted(facts.cleared_levels))
+    return reach & classified
+
+
+def outgoing_visible_to(user):
+    """Every outgoing document ``user`` may see (see the heading above for the rule)."""
+    from .models import OutgoingDocument
+
+    q = outgoing_visible_q(user)
+    if q is None:
+        return OutgoingDocument.objects.none()
+    return OutgoingDocument.objects.filter(q)
+
+
+def get_outgoing_or_404(user, pk):
+    """The outgoing document ``pk`` if ``user`` may see it, else :class:`~django.http.Http404`."""
+    from .models import OutgoingDocument
+
+    try:
+        return outgoing_visible_to(user).select_related("organization", "document_type").get(pk=pk)
+    except (OutgoingDocument.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def outgoing_for_update(user, pk):
+    """The outgoing document ``pk`` locked for update (``SELECT … FOR UPDATE``, inside ``transaction.atomic``)
+    if ``user`` may see it, else :class:`~django.http.Http404`. Whether the user may *change* it is a question
+    for ``documents.permissions``."""
+    from .models import OutgoingDocument
+
+    qs = outgoing_visible_to(user)
+    if connection.in_atomic_block:
+        qs = qs.select_for_update(of=("self",))
+    try:
+        return qs.select_related("organization", "document_type").get(pk=pk)
+    except (OutgoingDocument.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+#: The work queues of outgoing documents: who acts next.
+OUTGOING_QUEUES = ("review", "sign", "issue", "returned")
+
+
+def outgoing_queue_q(user, queue: str) -> Q | None:
+    """Documents waiting for ``user`` in ``queue`` — "review" (submitted, the user is the reviewer, or the
+    signer when none is named), "sign" (approved, the user signs), "issue" (signed, the user is a clerk of the
+    issuing organization), "returned" (the user's drafts returned with comments). ``None``: nothing."""
+    facts = outgoing_access_for(user)
+    if not facts.authenticated:
+        return None
+    if queue == "review":
+        return Q(status="submitted") & (Q(reviewer_id=user.pk) | Q(reviewer__isnull=True, signer_id=user.pk))
+    if queue == "sign":
+        return Q(status="approved", signer_id=user.pk)
+    if queue == "issue":
+        if not facts.issuing_org_ids:
+            return None
+        return Q(status="signed", organization_id__in=sorted(facts.issuing_org_ids))
+    if queue == "returned":
+        return Q(status="returned", drafted_by_id=user.pk)
+    raise ValueError(f"Unknown queue {queue!r}")
+
+
+def outgoing_waiting_for(user):
+    """Every outgoing document waiting for ``user`` to act (any queue), visible to them."""
+    combined = None
+    for queue in OUTGOING_QUEUES:
+        q = outgoing_queue_q(user, queue)
+        if q is not None:
+            combined = q if combined is None else combined | q
+    if combined is None:
+        from .models import OutgoingDocument
+
+        return OutgoingDocument.objects.none()
+    return outgoing_visible_to(user).filter(combined)

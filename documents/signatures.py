@@ -11,8 +11,14 @@ For every signature the report answers the three questions of issue 4:
   difference analysis says whether they are harmless (new signatures, validation data, form filling,
   annotations) or changed the document itself; both are reported, and any later change is shown.
 
-Used by the digitizer (``documents.services.digitizing``) for incoming documents and, in issue 5, by the
-verification page for outgoing ones. Pure: it reads bytes and returns data; storing is the caller's business.
+Besides, each report carries the signer certificate's facts (organization, SHA-256 fingerprint, validity), an
+RFC 3161 timestamp when there is one, and whether the certificate was expired or revoked at the signing time. A
+certificate that expired *after* a trusted timestamp proved the signature older is validated again at the
+timestamp's time (long-term validation), so an old signed document stays valid.
+
+Used by the digitizer (``documents.services.digitizing``) for incoming documents and by ``documents.signing``
+(the verification page and API for outgoing ones, issue 5). Pure: it reads bytes and returns data; storing is
+the caller's business.
 """
 
 from __future__ import annotations
@@ -55,6 +61,23 @@ class SignatureReport:
     coverage: str = ""
     error: str = ""
     details: dict = field(default_factory=dict)
+    # --- the signer's certificate (issue 5) ---
+    signer_organization: str = ""
+    certificate_fingerprint: str = ""  # SHA-256 of the DER certificate, hex
+    certificate_serial: str = ""
+    certificate_issuer: str = ""
+    certificate_valid_from: datetime | None = None
+    certificate_valid_until: datetime | None = None
+    #: The certificate's validity has ended (now).
+    certificate_expired: bool = False
+    #: The certificate was not valid at the signing time (the timestamp's, else the signer's own clock).
+    expired_at_signing: bool = False
+    revoked: bool = False
+    revoked_at: datetime | None = None
+    # --- an RFC 3161 signature timestamp ---
+    timestamped: bool = False
+    timestamp_at: datetime | None = None
+    timestamp_trusted: bool = False
 
     @property
     def valid(self) -> bool:
@@ -72,6 +95,10 @@ class SignatureReport:
                 return _("WARNING: the signature is intact, but comments were added after signing.")
             return _("WARNING: the signature is intact, but the document was changed after signing.")
         if not self.trusted:
+            if self.revoked:
+                return _("The signature is intact, but the signer's certificate was revoked.")
+            if self.expired_at_signing or self.certificate_expired:
+                return _("The signature is intact, but the signer's certificate has expired.")
             return _("The signature is intact, but the signer's certificate is not from a trusted authority.")
         if self.details.get("revisions_after_signing"):
             return _("Valid signature from a trusted authority; added later: %(what)s.") % {
@@ -81,7 +108,9 @@ class SignatureReport:
 
     def as_details(self) -> dict:
         data = asdict(self)
-        data["signed_at"] = self.signed_at.isoformat() if self.signed_at else None
+        for key, value in data.items():
+            if isinstance(value, datetime):
+                data[key] = value.isoformat()
         return data
 
 
@@ -161,6 +190,74 @@ def _name(cert) -> tuple[str, str]:
         return "", ""
 
 
+def _certificate_facts(report: SignatureReport, cert) -> None:
+    """The signer certificate's organization, fingerprint, serial, issuer and validity into ``report``."""
+    import hashlib
+
+    organization = cert.subject.native.get("organization_name") or ""
+    if isinstance(organization, list | tuple):
+        organization = organization[0] if organization else ""
+    report.signer_organization = str(organization)
+    report.certificate_fingerprint = hashlib.sha256(cert.dump()).hexdigest()
+    report.certificate_serial = format(cert.serial_number, "X")
+    report.certificate_issuer = cert.issuer.human_friendly
+    report.certificate_valid_from = cert.not_valid_before
+    report.certificate_valid_until = cert.not_valid_after
+
+
+def _context(roots: list, moment: datetime | None = None):
+    from pyhanko_certvalidator import ValidationContext
+
+    kwargs = {"moment": moment} if moment is not None else {}
+    return ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail", **kwargs)
+
+
+def _timing(report: SignatureReport, status, roots: list, embedded) -> None:
+    """Timestamp, expiry and revocation facts; a signature whose certificate expired since it was made is
+    trusted when a trusted timestamp proves it was made while the certificate was valid (validated again at
+    the timestamp's time)."""
+    from datetime import UTC
+
+    now = datetime.now(UTC)
+    timestamp = getattr(status, "timestamp_validity", None)
+    if timestamp is not None:
+        report.timestamped = True
+        report.timestamp_at = timestamp.timestamp
+        report.timestamp_trusted = bool(timestamp.intact and timestamp.valid and timestamp.trusted)
+    until, since = report.certificate_valid_until, report.certificate_valid_from
+    report.certificate_expired = bool(until and until <= now)
+    moment = report.timestamp_at if report.timestamp_trusted else report.signed_at
+    if moment is not None and until is not None and since is not None:
+        report.expired_at_signing = not (since <= moment < until)
+    details = getattr(status, "revocation_details", None)
+    if details is not None:
+        report.revoked = True
+        report.revoked_at = getattr(details, "revocation_date", None)
+    indication = getattr(getattr(status, "trust_problem_indic", None), "name", "") or ""
+    if "REVOKED" in indication:
+        report.revoked = True
+    if (
+        report.intact
+        and not report.trusted
+        and not report.revoked
+        and report.certificate_expired
+        and report.timestamp_trusted
+        and not report.expired_at_signing
+    ):
+        from pyhanko.sign.validation import validate_pdf_signature
+
+        try:
+            again = validate_pdf_signature(
+                embedded,
+                signer_validation_context=_context(roots, report.timestamp_at),
+                ts_validation_context=_context(roots),
+            )
+            report.trusted = bool(again.trusted and again.intact and again.valid)
+            report.details["trusted_at_timestamp"] = report.trusted
+        except Exception as exc:
+            logger.info("Validation at the timestamp's time failed: %s", exc)
+
+
 def validate_pdf_signatures(data: bytes, *, trust_roots: list | None = None) -> list[SignatureReport]:
     """Validate every embedded signature of the PDF ``data`` (the bytes as received, never rewritten).
 
@@ -177,6 +274,8 @@ def validate_pdf_signatures(data: bytes, *, trust_roots: list | None = None) -> 
         report = SignatureReport(field_name=str(embedded.field_name or ""))
         with contextlib.suppress(Exception):
             report.signer_name, report.signer_subject = _name(embedded.signer_cert)
+        with contextlib.suppress(Exception):
+            _certificate_facts(report, embedded.signer_cert)
         context = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
         try:
             status = validate_pdf_signature(embedded, signer_validation_context=context)
@@ -188,6 +287,8 @@ def validate_pdf_signatures(data: bytes, *, trust_roots: list | None = None) -> 
         report.intact = bool(status.intact and status.valid)
         report.trusted = bool(status.trusted) and report.intact
         report.signed_at = status.signer_reported_dt
+        with contextlib.suppress(Exception):
+            _timing(report, status, roots, embedded)
         coverage = getattr(status.coverage, "name", "") or ""
         report.coverage = coverage.lower()
         level = getattr(status, "modification_level", None)

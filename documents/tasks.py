@@ -6,6 +6,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.db import DatabaseError
 
 logger = logging.getLogger(__name__)
 
@@ -73,3 +74,25 @@ def remind_handling_deadlines() -> dict:
     if result["reminded"] or result["leaders"]:
         logger.info("Handling deadlines: %(reminded)s handlers reminded, %(leaders)s leaders told", result)
     return result
+
+
+# --- Distribution of issued documents (issue 5) -------------------------------------------------------------
+
+
+@shared_task(
+    name="documents.tasks.distribute_outgoing",
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(OSError, DatabaseError),
+    retry_backoff=30,
+    retry_backoff_max=10 * 60,
+    retry_jitter=True,
+    max_retries=6,
+)
+def distribute_outgoing(document_id: int) -> int:
+    """Deliver an issued outgoing document to the incoming queues of its recipients in PartyHub (see
+    ``documents.services.distribution.outgoing_distribute``). Idempotent: a recipient is delivered once;
+    quietly does nothing when the document is gone or not issued. Returns the number of copies made."""
+    from .services.distribution import outgoing_distribute
+
+    return len(outgoing_distribute(document_id=document_id))

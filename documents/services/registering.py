@@ -153,7 +153,12 @@ def period_for(register: Register, day: datetime.date) -> str:
     if register.reset_period == ResetPeriod.YEAR:
         return f"{day.year:04d}"
     if register.reset_period == ResetPeriod.TERM:
-        term = current_term(register.organization, day)
+        organization = register.organization
+        term = current_term(organization, day)
+        if term is None and organization.kind in COMMITTEE_BODY_KINDS and organization.parent_id is not None:
+            # The standing committee, the executive committee, the inspection committee and the office work in
+            # the term of the committee they belong to (elected by the same congress).
+            term = current_term(organization.parent, day)
         if term is None:
             raise ValidationError(
                 _("%(organization)s has no term on %(date)s, and this register is numbered by term."),
