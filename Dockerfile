@@ -30,4 +30,4 @@ RUN for po in locale/*/LC_MESSAGES/django.po; do msgfmt --check-format -o "${po%
 
 USER partyhub
 EXPOSE 8000
-CMD ["gunicorn", "partyhub.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120", "--access-logfile", "-"]
+CMD ["gunicorn", "partyhub.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-class", "gthread", "--threads", "8", "--timeout", "120", "--access-logfile", "-"]

@@ -25,8 +25,18 @@ def _redis_reachable() -> bool:
         return False
 
 
+def _softhsm_available() -> bool:
+    import importlib.util
+    import shutil
+
+    from tests.documents.pkcs11_token import softhsm_library
+
+    return bool(shutil.which("softhsm2-util") and softhsm_library() and importlib.util.find_spec("pkcs11"))
+
+
 def pytest_runtest_setup(item):
-    """Tests marked `postgres`, `redis` or `imap` skip with a reason without the service — and fail in CI instead."""
+    """Tests marked `postgres`, `redis`, `imap` or `softhsm` skip with a reason without the service — and fail in CI
+    instead."""
     import pytest
     from django.db import connection
 
@@ -37,6 +47,8 @@ def pytest_runtest_setup(item):
         needs.append("Redis (set REDIS_URL)")
     if item.get_closest_marker("imap") and not os.access("/usr/sbin/dovecot", os.X_OK):
         needs.append("an IMAP server (Debian's dovecot-imapd: /usr/sbin/dovecot)")
+    if item.get_closest_marker("softhsm") and not _softhsm_available():
+        needs.append("a PKCS#11 software token (Debian's softhsm2 and the python-pkcs11 package)")
     if needs:
         message = "needs " + " and ".join(needs)
         if _in_ci():

@@ -77,6 +77,12 @@ EXCLUDED_MODELS = frozenset(
         "partyhub.auditchainhead",
         "partyhub.outboxmessage",
         "partyhub.notification",
+        # Secret votes: the running counts are never audited — an entry's time next to a ballot receipt's
+        # would tell who voted how (issue 6). Receipts (who voted, not how) are audited.
+        "meetings.secrettally",
+        # A delegate's private page notes: only their author ever reads them, so their text never goes
+        # into the trail (the notes services record text-free entries themselves).
+        "meetings.pagenote",
     }
 )
 

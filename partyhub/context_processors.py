@@ -29,6 +29,7 @@ _OFFICE = frozenset({"leader", "clerk", "handler", "admin"})
 NAV_SECTIONS: tuple[NavSection, ...] = (
     NavSection(_("Home"), ("home",)),
     NavSection(_("Handbook"), ("members:handbook",), frozenset({"member"})),
+    NavSection(_("Library"), ("documents:library",)),
     NavSection(_("Documents"), ("documents:index", "documents:list"), _OFFICE | {"cell_secretary"}),
     NavSection(_("Meetings"), ("meetings:index", "meetings:list"), _OFFICE | {"cell_secretary", "delegate", "member"}),
     NavSection(

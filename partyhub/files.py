@@ -678,6 +678,13 @@ def store_upload(uploaded_file, *, actor, kinds: set[str]) -> StoredFile:
     )
 
 
+def read_bytes(stored_file: StoredFile) -> bytes:
+    """The whole content of a stored file (for the PDF work on documents of a few megabytes; stream big files
+    with ``private_storage().open`` instead)."""
+    with private_storage().open(stored_file.storage_name, "rb") as handle:
+        return handle.read()
+
+
 def store_bytes(data: bytes, *, name: str, content_type: str, actor) -> StoredFile:
     """Store a file we produced ourselves (a rendered PDF, a signed copy). No upload limits apply."""
     import io
@@ -717,10 +724,29 @@ def unregister_file_access(check: FileAccessCheck) -> None:
         _access_checks.remove(check)
 
 
+PublicFileCheck = Callable[[StoredFile], bool]
+_public_checks: list[PublicFileCheck] = []
+
+
+def register_public_file_access(check: PublicFileCheck) -> PublicFileCheck:
+    """Register ``check(stored_file) -> bool``: whether a file is public, i.e. downloadable without signing in
+    (the issued file of a document published to the public library). Consulted for anonymous requests only;
+    signed-in users go through the ordinary checks above. Registering twice is a no-op."""
+    if check not in _public_checks:
+        _public_checks.append(check)
+    return check
+
+
+def unregister_public_file_access(check: PublicFileCheck) -> None:
+    if check in _public_checks:
+        _public_checks.remove(check)
+
+
 def can_download(user, stored_file: StoredFile) -> bool:
-    """Deny by default: superusers and the uploader, plus whatever registered checks grant; any veto denies."""
+    """Deny by default: superusers and the uploader, plus whatever registered checks grant; any veto denies.
+    Anonymous (or inactive) users get only what a registered public check declares public."""
     if user is None or not user.is_authenticated or not user.is_active:
-        return False
+        return any(check(stored_file) is True for check in list(_public_checks))
     granted = bool(user.is_superuser) or (
         stored_file.uploaded_by_id is not None and stored_file.uploaded_by_id == user.pk
     )

@@ -21,7 +21,7 @@ action. E-mail is sent by ``partyhub.tasks.send_notification_email`` only after 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -44,6 +44,7 @@ __all__ = [
     "notifications_for",
     "notifications_mark_all_read",
     "notify",
+    "register_email_attachments",
     "unread_count",
 ]
 
@@ -220,6 +221,19 @@ def notification_send_email(*, notification_id: int) -> bool:
     return True
 
 
+#: Files attached to the e-mail of a notification, by notification ``kind``: ``provider(notification)`` returns
+#: ``[(filename, content, mimetype), …]`` built when the e-mail is sent (so it shows the state of that moment),
+#: e.g. the .ics of a meeting invitation. Register from ``AppConfig.ready``.
+EmailAttachmentProvider = Callable[[Notification], Iterable[tuple[str, bytes | str, str]]]
+_email_attachment_providers: dict[str, EmailAttachmentProvider] = {}
+
+
+def register_email_attachments(kind: str, provider: EmailAttachmentProvider) -> EmailAttachmentProvider:
+    """Attach ``provider(notification)``'s files to the e-mails of notifications of ``kind``."""
+    _email_attachment_providers[kind] = provider
+    return provider
+
+
 def _absolute(url: str) -> str:
     if not url:
         return ""
@@ -240,10 +254,15 @@ def _build_email(notification: Notification) -> EmailMessage:
         subject = render_to_string("partyhub/notifications/email_subject.txt", context)
         body = render_to_string("partyhub/notifications/email_body.txt", context)
     subject = " ".join(subject.split())[:200]
-    return EmailMessage(
+    message = EmailMessage(
         subject=subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[recipient.email],
         headers={"Auto-Submitted": "auto-generated", "Content-Language": language},
     )
+    provider = _email_attachment_providers.get(notification.kind)
+    if provider is not None:
+        for filename, content, mimetype in provider(notification) or ():
+            message.attach(filename, content, mimetype)
+    return message

@@ -166,11 +166,11 @@ def make_url_fetcher():
     return SafeURLFetcher()
 
 
-def _render_in_process(html: str) -> PdfRenderResult:
+def _render_in_process(html: str, pdf_forms: bool = False) -> PdfRenderResult:
     weasyprint, _fetcher_class, _response_class = _import_weasyprint()
     fetcher = make_url_fetcher()
     document = weasyprint.HTML(string=html, base_url=RENDER_BASE_URL, url_fetcher=fetcher)
-    pdf = document.write_pdf()
+    pdf = document.write_pdf(pdf_forms=pdf_forms)
     return PdfRenderResult(pdf=pdf, refused_urls=list(fetcher.refused))
 
 
@@ -181,12 +181,12 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-def _child(html: str, write_fd: int) -> None:
+def _child(html: str, write_fd: int, pdf_forms: bool = False) -> None:
     """Runs in the forked child; never returns (os._exit skips the parent's atexit and finalizers)."""
     code = 1
     try:
         try:
-            result = _render_in_process(html)
+            result = _render_in_process(html, pdf_forms=True) if pdf_forms else _render_in_process(html)
             header = {"ok": True, "refused": result.refused_urls}
             body = result.pdf
         except BaseException as exc:  # report everything to the parent
@@ -204,14 +204,14 @@ def _kill(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
-def _render_isolated(html: str, timeout: float) -> PdfRenderResult:
+def _render_isolated(html: str, timeout: float, pdf_forms: bool = False) -> PdfRenderResult:
     # Import in the parent so that every child starts with WeasyPrint (and its fonts) already loaded.
     _import_weasyprint()
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # child
         os.close(read_fd)
-        _child(html, write_fd)
+        _child(html, write_fd, pdf_forms)
     os.close(write_fd)
     chunks: list[bytes] = []
     reaped = False
@@ -248,29 +248,39 @@ def _render_isolated(html: str, timeout: float) -> PdfRenderResult:
     return PdfRenderResult(pdf=buffer[4 + header_length :], refused_urls=header.get("refused", []))
 
 
-def html_to_pdf(html: str, *, timeout: float | None = None) -> PdfRenderResult:
-    """Render an HTML string to PDF in a time-limited child process; refused URLs are logged and returned."""
+def html_to_pdf(html: str, *, timeout: float | None = None, pdf_forms: bool = False) -> PdfRenderResult:
+    """Render an HTML string to PDF in a time-limited child process; refused URLs are logged and returned.
+
+    ``pdf_forms=True`` turns ``<input>``/``<textarea>``/``<select>`` elements into AcroForm fields (WeasyPrint's
+    option of the same name; fields named by their ``name`` attribute, placed where the element is laid out)."""
     if timeout is None:
         timeout = settings.PARTYHUB_PDF_TIMEOUT_SECONDS
     if timeout <= 0:
         raise ValueError("timeout must be positive")
     if hasattr(os, "fork"):
-        result = _render_isolated(html, timeout)
+        result = _render_isolated(html, timeout, pdf_forms)
     else:  # pragma: no cover - PartyHub runs on Linux; keep working elsewhere, without the time limit
         logger.warning("os.fork is unavailable: rendering PDF in-process without a time limit")
-        result = _render_in_process(html)
+        result = _render_in_process(html, pdf_forms=True) if pdf_forms else _render_in_process(html)
     for url in result.refused_urls:
         logger.warning("PDF renderer refused to fetch %s", url[:200])
     return result
 
 
-def render_pdf(template_name: str, context: dict, *, timeout: int | None = None, language: str | None = None) -> bytes:
+def render_pdf(
+    template_name: str,
+    context: dict,
+    *,
+    timeout: int | None = None,
+    language: str | None = None,
+    pdf_forms: bool = False,
+) -> bytes:
     """Render ``template_name`` with ``context`` to PDF bytes.
 
     ``language`` defaults to ``settings.PARTYHUB_DOCUMENT_LANGUAGE`` (Vietnamese). Raises ``PdfRenderTimeout``
     when rendering exceeds ``timeout`` seconds (default ``PARTYHUB_PDF_TIMEOUT_SECONDS``), ``PdfRenderError`` on
-    other failures.
+    other failures. ``pdf_forms=True``: form elements become AcroForm fields (see :func:`html_to_pdf`).
     """
     with translation.override(language or settings.PARTYHUB_DOCUMENT_LANGUAGE):
         html = render_to_string(template_name, context)
-    return html_to_pdf(html, timeout=timeout).pdf
+    return html_to_pdf(html, timeout=timeout, pdf_forms=pdf_forms).pdf

@@ -290,6 +290,26 @@ PARTYHUB_OFFICE_TIMEOUT_SECONDS = env.int("PARTYHUB_OFFICE_TIMEOUT_SECONDS", def
 # Handlers are reminded this many days before a deadline; the queues show such documents as "due soon".
 PARTYHUB_DEADLINE_REMINDER_DAYS = env.int("PARTYHUB_DEADLINE_REMINDER_DAYS", default=2)
 
+# --- Meetings (issue 6) ----------------------------------------------------------------------------
+# A delegate's meeting folder stays open this many days after the meeting (unless the meeting sets its own
+# closing time); tablets drop their cached copy then too.
+PARTYHUB_MEETING_FOLDER_RETENTION_DAYS = env.int("PARTYHUB_MEETING_FOLDER_RETENTION_DAYS", default=7)
+# The room's check-in QR code changes this often (seconds); a code scanned in the previous period still works.
+PARTYHUB_ROOM_TOKEN_SECONDS = env.int("PARTYHUB_ROOM_TOKEN_SECONDS", default=60)
+# A closed meeting's resolution is posted to the members within this many days (domain.md §5); the office is
+# warned every day after that until it is.
+PARTYHUB_RESOLUTION_POSTING_DAYS = env.int("PARTYHUB_RESOLUTION_POSTING_DAYS", default=2)
+
+# --- Outgoing documents: digital signatures (issue 5) -------------------------------------------------
+# RFC 3161 time-stamping authority: with a URL every signature gets a timestamp (PAdES B-T); empty: none (B-B).
+PARTYHUB_TSA_URL = env.str("PARTYHUB_TSA_URL", default="")
+PARTYHUB_TSA_TIMEOUT_SECONDS = env.int("PARTYHUB_TSA_TIMEOUT_SECONDS", default=10)
+# Fetch OCSP responses / CRLs from the CA when signing, to embed them (long-term validation). Off by default:
+# a PartyHub without internet access embeds the certificate chain only.
+PARTYHUB_SIGNING_FETCH_REVOCATION = env.bool("PARTYHUB_SIGNING_FETCH_REVOCATION", default=False)
+# TrueType font of the visible signature stamps (needs Vietnamese glyphs); empty: Liberation Serif.
+PARTYHUB_SIGNATURE_FONT = env.str("PARTYHUB_SIGNATURE_FONT", default="")
+
 # --- PDF rendering --------------------------------------------------------------------------------
 PARTYHUB_PDF_TIMEOUT_SECONDS = env.int("PARTYHUB_PDF_TIMEOUT_SECONDS", default=60)
 
@@ -345,6 +365,14 @@ SPECTACULAR_SETTINGS = {
         "IncomingStatusEnum": "documents.models.IncomingStatus",
         "AssignmentStatusEnum": "documents.models.AssignmentStatus",
         "AssignmentRoleEnum": "documents.models.AssignmentRole",
+        # Outgoing documents (documents.api.outgoing).
+        "OutgoingStatusEnum": "documents.models.OutgoingStatus",
+        "OutgoingSourceEnum": "documents.models.OutgoingSource",
+        # Meetings (meetings.api).
+        "MeetingKindEnum": "meetings.models.MeetingKind",
+        "MeetingStatusEnum": "meetings.models.MeetingStatus",
+        "InviteeKindEnum": "meetings.models.InviteeKind",
+        "VoteKindEnum": "meetings.models.VoteKind",
     },
 }
 

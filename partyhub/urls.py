@@ -9,6 +9,9 @@ api_v1 = [
     path("", include("partyhub.api.urls")),
     path("", include("members.api.urls")),
     path("", include("documents.api.urls")),
+    path("", include("meetings.api.urls")),  # meetings, invitations, agenda, comments, schedule (H-meet)
+    path("", include("meetings.api.notes")),  # a delegate's private page notes (H-tablet)
+    path("", include("meetings.api.room")),  # attendance and votes (H-room)
 ]
 
 urlpatterns = [
@@ -20,6 +23,7 @@ urlpatterns = [
     path("files/", include("partyhub.file_urls")),
     path("members/", include("members.urls")),
     path("documents/", include("documents.urls")),
+    path("library/", include("documents.public_urls")),
     path("meetings/", include("meetings.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -258,6 +258,7 @@ SEED_MIGRATIONS = (
     "documents.migrations.0003_seed_document_types",
     "documents.migrations.0006_seed_format_profile",
     "meetings.migrations.0002_seed_vote_rules",
+    "meetings.migrations.0003_room_quorum_rule",
 )
 
 

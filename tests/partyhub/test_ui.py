@@ -270,6 +270,7 @@ def test_home_page_query_count_is_bounded(client, clerk, django_assert_max_num_q
     client.force_login(clerk)
     client.get("/")  # warm caches (content types, permissions)
     # Session, user, roles (member, positions, the commune tree), the sections of documents (clearances,
-    # assignments, drafts) and members (corrections, recognition due), the unread counter, the session save.
-    with django_assert_max_num_queries(16):
+    # assignments, drafts, outgoing documents waiting for the user), members (corrections, recognition due),
+    # meetings (upcoming), the unread counter, the session save.
+    with django_assert_max_num_queries(18):
         client.get("/")
