@@ -5,9 +5,6 @@ every page references — the master is never re-rendered (WeasyPrint calls coun
 from __future__ import annotations
 
 import io
-import shutil
-import subprocess
-from pathlib import Path
 
 import pikepdf
 import pytest
@@ -181,28 +178,8 @@ def test_a_copy_of_a_version_that_is_not_ready_is_refused(meeting, delegates, cl
 
 
 @pytest.fixture
-def packet_vietnamese_catalogue(tmp_path, settings):
-    """The Vietnamese catalogue with this area's pending fragment merged in (what the lead's merge produces)."""
-    msgcat, msgfmt = shutil.which("msgcat"), shutil.which("msgfmt")
-    if not msgcat or not msgfmt:
-        pytest.skip("needs gettext's msgcat and msgfmt (Debian package gettext)")
-    base = Path(settings.BASE_DIR) / "locale"
-    target = tmp_path / "locale" / "vi" / "LC_MESSAGES"
-    target.mkdir(parents=True)
-    merged = target / "django.po"
-    subprocess.run(
-        [
-            msgcat,
-            "--use-first",
-            "-o",
-            str(merged),
-            str(base / "vi" / "LC_MESSAGES" / "django.po"),
-            str(base / "pending" / "packet.po"),
-        ],
-        check=True,
-    )
-    subprocess.run([msgfmt, "-o", str(target / "django.mo"), str(merged)], check=True)
-    settings.LOCALE_PATHS = [tmp_path / "locale", *settings.LOCALE_PATHS]
+def packet_vietnamese_catalogue(ui_vietnamese_catalogue, settings):
+    """The project's Vietnamese catalogue, documents rendered in Vietnamese."""
     settings.PARTYHUB_DOCUMENT_LANGUAGE = "vi"
 
 

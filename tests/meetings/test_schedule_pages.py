@@ -226,36 +226,8 @@ def test_feed_shows_classified_meetings_only_as_such(client, org_tree, clerk, me
     assert str(event["SUMMARY"]) == "Classified meeting"
 
 
-@pytest.fixture
-def vietnamese_with_meet_fragment(tmp_path, settings):
-    """The Vietnamese catalogue with this area's pending fragment (the lead merges it into django.po)."""
-    import shutil
-    import subprocess
-    from pathlib import Path
-
-    if shutil.which("msgfmt") is None or shutil.which("msgcat") is None:
-        pytest.skip("needs gettext's msgfmt and msgcat (Debian package gettext)")
-    base = Path(settings.BASE_DIR) / "locale"
-    target = tmp_path / "locale" / "vi" / "LC_MESSAGES"
-    target.mkdir(parents=True)
-    merged = tmp_path / "merged.po"
-    subprocess.run(
-        [
-            "msgcat",
-            "--use-first",
-            "-o",
-            str(merged),
-            str(base / "vi/LC_MESSAGES/django.po"),
-            str(base / "pending/meet.po"),
-        ],
-        check=True,
-    )
-    subprocess.run(["msgfmt", "--check-format", "-o", str(target / "django.mo"), str(merged)], check=True)
-    settings.LOCALE_PATHS = [tmp_path / "locale", *settings.LOCALE_PATHS]  # resets the translation caches
-
-
 @pytest.mark.vietnamese
-def test_the_schedule_in_vietnamese(client, week, member_user, vietnamese_with_meet_fragment):
+def test_the_schedule_in_vietnamese(client, week, member_user, ui_vietnamese_catalogue):
     member_user.preferred_language = "vi"
     member_user.save()
     client.force_login(member_user)
