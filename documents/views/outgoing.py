@@ -26,7 +26,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from members.models import Organization
 from partyhub import audit
-from partyhub.files import content_disposition
 from partyhub.text import fold
 
 from .. import permissions
@@ -51,6 +50,7 @@ from ..models import (
 )
 from ..selectors import get_outgoing_or_404, outgoing_queue_q, outgoing_visible_to, outgoing_waiting_for
 from ..services import outgoing as services
+from .registers import register_download
 
 #: Rows per page of the list.
 PAGE_SIZE = 25
@@ -543,23 +543,14 @@ def outgoing_register(request):
                 date_from=form.cleaned_data["date_from"],
                 date_to=form.cleaned_data["date_to"],
             )
-            output = request.GET.get("format", "")
-            if output == "pdf":
-                response = HttpResponse(
-                    register_book.outgoing_register_pdf(request.user, extract), content_type="application/pdf"
-                )
-                response["Content-Disposition"] = content_disposition(
-                    register_book.outgoing_register_filename(extract, "pdf"), as_attachment=False
-                )
-                return response
-            if output == "xlsx":
-                response = HttpResponse(
-                    register_book.outgoing_register_workbook(request.user, extract),
-                    content_type=register_book.XLSX_CONTENT_TYPE,
-                )
-                response["Content-Disposition"] = content_disposition(
-                    register_book.outgoing_register_filename(extract, "xlsx"), as_attachment=True
-                )
+            response = register_download(
+                request.GET.get("format", ""),
+                extract,
+                pdf=lambda: register_book.outgoing_register_pdf(request.user, extract),
+                workbook=lambda: register_book.outgoing_register_workbook(request.user, extract),
+                filename=register_book.outgoing_register_filename,
+            )
+            if response is not None:
                 return response
     query = request.GET.copy()
     query.pop("format", None)

@@ -58,6 +58,20 @@ class RegisterFilterForm(forms.Form):
         return cleaned
 
 
+def register_download(output: str, extract, *, pdf, workbook, filename) -> HttpResponse | None:
+    """A register extract as PDF (shown in the browser) or Excel (downloaded) when ``output`` asks for one
+    (``"pdf"`` / ``"xlsx"``); ``None`` for the page. Shared by the incoming and the outgoing registers."""
+    if output == "pdf":
+        data, content_type, attachment = pdf(), "application/pdf", False
+    elif output == "xlsx":
+        data, content_type, attachment = workbook(), register_book.XLSX_CONTENT_TYPE, True
+    else:
+        return None
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = content_disposition(filename(extract, output), as_attachment=attachment)
+    return response
+
+
 @require_safe
 def registers(request):
     if not statistics.may_see_statistics(request.user):
@@ -85,23 +99,14 @@ def registers(request):
                 date_from=form.cleaned_data["date_from"],
                 date_to=form.cleaned_data["date_to"],
             )
-            output = request.GET.get("format", "")
-            if output == "pdf":
-                response = HttpResponse(
-                    register_book.register_pdf(request.user, extract), content_type="application/pdf"
-                )
-                response["Content-Disposition"] = content_disposition(
-                    register_book.register_filename(extract, "pdf"), as_attachment=False
-                )
-                return response
-            if output == "xlsx":
-                response = HttpResponse(
-                    register_book.register_workbook(request.user, extract),
-                    content_type=register_book.XLSX_CONTENT_TYPE,
-                )
-                response["Content-Disposition"] = content_disposition(
-                    register_book.register_filename(extract, "xlsx"), as_attachment=True
-                )
+            response = register_download(
+                request.GET.get("format", ""),
+                extract,
+                pdf=lambda: register_book.register_pdf(request.user, extract),
+                workbook=lambda: register_book.register_workbook(request.user, extract),
+                filename=register_book.register_filename,
+            )
+            if response is not None:
                 return response
     query = request.GET.urlencode() if extract is not None else ""
     return render(

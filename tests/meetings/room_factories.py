@@ -86,8 +86,8 @@ def present(*invitations):
 
 
 def compile_room_catalogue(tmp_path, settings):
-    """The project's Vietnamese catalogue with this work's fragment (locale/pending/room.po) — until the lead
-    merges it — compiled afresh and put first (for browser tests in Vietnamese)."""
+    """The project's Vietnamese catalogue (plus a fragment locale/pending/room.po if one is waiting to be
+    merged) — compiled afresh and put first (for browser tests in Vietnamese)."""
     import shutil
     import subprocess
     from pathlib import Path

@@ -86,8 +86,8 @@ def days(n: float) -> datetime.timedelta:
 
 @pytest.fixture(name="tablet_catalogue")
 def _tablet_catalogue(tmp_path, settings):
-    """The project's Vietnamese catalogue with this work's fragment (locale/pending/tablet.po) — until the lead
-    merges it — compiled afresh."""
+    """The project's Vietnamese catalogue (plus a fragment locale/pending/tablet.po if one is waiting to be
+    merged) — compiled afresh."""
     import shutil
     import subprocess
 
